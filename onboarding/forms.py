@@ -1,0 +1,52 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from onboarding.models import Role, Team
+from onboarding.services import project_identity_clean
+
+
+class ProjectDetailsForm(forms.Form):
+    """Step 1 of the registration wizard."""
+
+    service_control_id = forms.CharField(
+        label="Service Control Id",
+        max_length=20,
+        help_text="A positive whole number, e.g. 123 (SC-123 is accepted too).",
+        widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "numeric", "placeholder": "123"}),
+    )
+    name = forms.CharField(
+        label="Project Name",
+        max_length=40,
+        help_text="Lowercase letters, digits and hyphens, starting with a letter.",
+        widget=forms.TextInput(attrs={"placeholder": "example"}),
+    )
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["team"].to_field_name = "slug"
+
+    def clean(self):
+        data = super().clean()
+        if "service_control_id" in data and "name" in data:
+            try:
+                scid, name, ids = project_identity_clean(
+                    service_control_id=data["service_control_id"], name=data["name"]
+                )
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    for message in messages:
+                        self.add_error(field, message)
+            else:
+                data["service_control_id"], data["name"], data["environment_ids"] = scid, name, ids
+        return data
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autofocus": True}))
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)

@@ -1,0 +1,83 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from onboarding.naming import ENVIRONMENT_LABELS, ENVIRONMENTS
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("team_detail", args=[self.slug])
+
+
+class Role(models.TextChoices):
+    LEAD = "lead", "Team lead"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer (read-only)"
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_user_and_team")]
+        ordering = ["team__name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.get_role_display()})"
+
+
+class Project(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="projects")
+    service_control_id = models.PositiveIntegerField("Service Control ID")
+    name = models.CharField(max_length=30)
+    slug = models.CharField(max_length=40, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Two simultaneous registrations cannot both win: the database decides.
+            models.UniqueConstraint(fields=["service_control_id", "name"], name="one_project_per_scid_and_name"),
+        ]
+        ordering = ["service_control_id", "name"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("project_detail", args=[self.slug])
+
+
+class Environment(models.Model):
+    NAMES = [(name, ENVIRONMENT_LABELS[name]) for name in ENVIRONMENTS]
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="environments")
+    name = models.CharField(max_length=10, choices=NAMES)
+    gcp_project_id = models.CharField("GCP project id", max_length=30, unique=True)
+    position = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="one_environment_per_name")]
+        ordering = ["project_id", "position"]
+
+    def __str__(self) -> str:
+        return self.gcp_project_id
+
+    @property
+    def label(self) -> str:
+        return ENVIRONMENT_LABELS[self.name]

@@ -1,0 +1,87 @@
+"""Naming rules for projects and their environments.
+
+A project is identified by its Service Control ID and a short name; each
+environment becomes a GCP project id `sc-<id>-<name>-<env>`, which must be a
+valid GCP project id (6–30 characters: lowercase letters, digits, hyphens;
+starts with a letter; does not end with a hyphen).
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+
+ENVIRONMENTS = ("dev", "test", "prod")
+ENVIRONMENT_LABELS = {"dev": "Development", "test": "Test", "prod": "Production"}
+
+_SCID = re.compile(r"^(?:sc-?)?\s*(\d+)$", re.IGNORECASE)
+_PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_GCP_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+GCP_PROJECT_ID_MAX = 30
+# The longest environment suffix decides how long a name may be.
+_LONGEST_SUFFIX = max(len(f"-{env}") for env in ENVIRONMENTS)
+
+
+def normalise_service_control_id(raw: object) -> int:
+    """Accept 123, "123", "SC-123" or "sc-123" as typed; return 123."""
+    text = str(raw).strip()
+    match = _SCID.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise ValidationError(
+            f"{text!r} is not a Service Control ID: use a positive whole number such as 123 (SC-123 is accepted too).",
+            code="invalid_service_control_id",
+        )
+    return int(match.group(1))
+
+
+def project_slug(service_control_id: int, name: str) -> str:
+    return f"sc-{service_control_id}-{name}"
+
+
+def gcp_project_id(service_control_id: int, name: str, environment: str) -> str:
+    return f"{project_slug(service_control_id, name)}-{environment}"
+
+
+def max_name_length(service_control_id: int) -> int:
+    return GCP_PROJECT_ID_MAX - len(f"sc-{service_control_id}-") - _LONGEST_SUFFIX
+
+
+def validate_project_name(name: str) -> None:
+    if not name:
+        raise ValidationError("Enter a project name, for example: example.", code="required")
+    if not _PROJECT_NAME.match(name):
+        raise ValidationError(
+            f"{name!r} is not allowed: use lowercase letters, digits and hyphens, starting with a letter "
+            "(for example: data-engine).",
+            code="invalid_project_name",
+        )
+    if name.endswith("-"):
+        raise ValidationError(f"{name!r} ends with a hyphen; end it with a letter or digit.", code="trailing_hyphen")
+    if "--" in name:
+        raise ValidationError(f"{name!r} has two hyphens in a row; use single hyphens.", code="double_hyphen")
+    if name.endswith(tuple(f"-{env}" for env in ENVIRONMENTS)):
+        raise ValidationError(
+            f"{name!r} ends with an environment; give the name without it (the environment part is added for you).",
+            code="environment_suffix",
+        )
+
+
+def validate_project_identity(service_control_id: int, name: str) -> list[str]:
+    """Check that every derived GCP project id is valid; return them in order."""
+    ids = [gcp_project_id(service_control_id, name, env) for env in ENVIRONMENTS]
+    limit = max_name_length(service_control_id)
+    if len(name) > limit:
+        longest = max(ids, key=len)
+        raise ValidationError(
+            f"The project name is too long: {longest!r} has {len(longest)} characters and a GCP project id allows "
+            f"at most {GCP_PROJECT_ID_MAX}. With Service Control ID {service_control_id} the name may have at most "
+            f"{limit} characters.",
+            code="too_long",
+        )
+    for project_id in ids:
+        if not _GCP_PROJECT_ID.match(project_id):
+            raise ValidationError(
+                f"{project_id!r} is not a valid GCP project id (6–30 lowercase letters, digits or hyphens, "
+                "starting with a letter, not ending with a hyphen).",
+                code="invalid_gcp_project_id",
+            )
+    return ids

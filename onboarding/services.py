@@ -1,0 +1,120 @@
+"""Writes for teams and projects. Views, API, commands and tests call these."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from onboarding.access import can_register_in, is_team_lead
+from onboarding.models import Environment, Membership, Project, Role, Team
+from onboarding.naming import (
+    ENVIRONMENTS,
+    gcp_project_id,
+    normalise_service_control_id,
+    project_slug,
+    validate_project_identity,
+    validate_project_name,
+)
+from portal.audit import audit_record
+
+
+class ProjectAlreadyRegistered(ValidationError):
+    def __init__(self, slug: str):
+        super().__init__(
+            f"{slug} is already registered in Hangar. Ask its team for access, or choose another name.",
+            code="already_registered",
+        )
+        self.slug = slug
+
+
+def team_create(*, name: str, lead) -> Team:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Enter a team name."})
+    slug = slugify(name)
+    if not slug:
+        raise ValidationError({"name": f"{name!r} has no letters or digits; a team name needs some."})
+    if Team.objects.filter(slug=slug).exists() or Team.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"A team named {name!r} exists already; pick another name."})
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(name=name, slug=slug)
+            Membership.objects.create(team=team, user=lead, role=Role.LEAD)
+            audit_record(actor=lead, action="team.create", obj=team, name=name)
+    except IntegrityError:
+        raise ValidationError({"name": f"A team named {name!r} exists already; pick another name."}) from None
+    return team
+
+
+def team_set_member(*, team: Team, user, role: str, by) -> Membership:
+    if not is_team_lead(by, team):
+        raise PermissionDenied("Only a lead of this team can change its members.")
+    if role not in Role.values:
+        raise ValidationError({"role": f"{role!r} is not a role; use one of: {', '.join(Role.values)}."})
+    with transaction.atomic():
+        membership, created = Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
+        audit_record(
+            actor=by,
+            action="team.member_add" if created else "team.member_role",
+            obj=team,
+            user=user.username,
+            role=role,
+        )
+    return membership
+
+
+def team_remove_member(*, team: Team, user, by) -> None:
+    if not is_team_lead(by, team):
+        raise PermissionDenied("Only a lead of this team can change its members.")
+    membership = Membership.objects.filter(team=team, user=user).first()
+    if membership is None:
+        return
+    if membership.role == Role.LEAD and team.memberships.filter(role=Role.LEAD).count() == 1:
+        raise ValidationError("A team keeps at least one lead; make someone else lead first.")
+    with transaction.atomic():
+        membership.delete()
+        audit_record(actor=by, action="team.member_remove", obj=team, user=user.username)
+
+
+def project_identity_clean(*, service_control_id: object, name: str) -> tuple[int, str, list[str]]:
+    """Validate an ID + name pair; return the normalised pair and the environment ids.
+
+    Raises ValidationError with a message per field."""
+    errors: dict[str, list[ValidationError]] = {}
+    scid = None
+    try:
+        scid = normalise_service_control_id(service_control_id)
+    except ValidationError as error:
+        errors["service_control_id"] = [error]
+    name = (name or "").strip()
+    try:
+        validate_project_name(name)
+    except ValidationError as error:
+        errors["name"] = [error]
+    if errors:
+        raise ValidationError(errors)
+    assert scid is not None
+    try:
+        ids = validate_project_identity(scid, name)
+    except ValidationError as error:
+        raise ValidationError({"name": [error]}) from None
+    return scid, name, ids
+
+
+def project_register(*, service_control_id: object, name: str, team: Team, user) -> Project:
+    """Create a project and its dev, test and prod environments, all or nothing."""
+    scid, name, _ = project_identity_clean(service_control_id=service_control_id, name=name)
+    if not can_register_in(user, team):
+        raise PermissionDenied(f"You cannot register projects for {team}: only its leads and members can.")
+    slug = project_slug(scid, name)
+    try:
+        with transaction.atomic():
+            project = Project.objects.create(team=team, service_control_id=scid, name=name, slug=slug, created_by=user)
+            Environment.objects.bulk_create(
+                Environment(project=project, name=env, gcp_project_id=gcp_project_id(scid, name, env), position=i)
+                for i, env in enumerate(ENVIRONMENTS)
+            )
+            audit_record(actor=user, action="project.register", obj=project, team=team.slug)
+    except IntegrityError:
+        # The unique constraint, not a prior read, decides: concurrent submissions cannot both win.
+        raise ProjectAlreadyRegistered(slug) from None
+    return project

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from onboarding import views
+
+urlpatterns = [
+    path("projects/", views.project_list, name="project_list"),
+    path("projects/register/", views.register_details, name="register_details"),
+    path("projects/register/confirm/", views.register_confirm, name="register_confirm"),
+    path("projects/<slug:slug>/registered/", views.register_summary, name="register_summary"),
+    path("projects/<slug:slug>/", views.project_detail, name="project_detail"),
+    *[
+        path(f"projects/<slug:slug>/{tab}/", views.project_detail, {"tab": tab}, name=f"project_{tab}")
+        for tab, _label in views.PROJECT_TABS[1:]
+    ],
+    path("teams/", views.team_list, name="team_list"),
+    path("teams/new/", views.team_create, name="team_create"),
+    path("teams/<slug:slug>/", views.team_detail, name="team_detail"),
+    path("teams/<slug:slug>/members/", views.team_member_set, name="team_member_set"),
+    path("teams/<slug:slug>/members/<str:username>/remove/", views.team_member_remove, name="team_member_remove"),
+]

@@ -1,0 +1,20 @@
+"""One function records every auditable action, from views, API, tasks and commands."""
+
+from typing import Any
+
+from django.db import models
+
+from portal.models import AuditEvent
+
+
+def audit_record(*, actor, action: str, obj: models.Model | None = None, **details: Any) -> AuditEvent:
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_name=user.get_username() if user else "system",
+        action=action,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        details=details,
+    )
