@@ -5,6 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := var/stamps
 
+# A machine-local signing key, made once, unless SECRET_KEY is already set.
+SECRET_KEY ?= $(shell mkdir -p var && (test -s var/secret-key || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret-key) && cat var/secret-key)
+export SECRET_KEY
+
 .PHONY: setup run test lint format services browser clean
 
 setup: $(STAMPS)/venv $(STAMPS)/static $(STAMPS)/terraform
