@@ -1,0 +1,128 @@
+"""The Terraform toolchain Hangar's runner uses: the CLI, the offline provider mirror, the CLI
+configuration that installs only from it, and the minimal environment of a Terraform process.
+
+Plain functions; paths default to the settings (TERRAFORM_BINARY, TERRAFORM_DIR,
+TERRAFORM_MIRROR_DIR, LOCALCLOUD_ROOT) and can be given explicitly (tests, other sites).
+"""
+
+import os
+import subprocess
+import sysconfig
+from collections.abc import Mapping
+from pathlib import Path
+
+from localcloud import packaging
+
+CLI_CONFIG_NAME = "terraform.rc"
+# Enough for Terraform and the provider's `#!/usr/bin/env python3`; nothing of Hangar's own.
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def _settings():  # imported late: the toolchain is also used from tests and scripts
+    from django.conf import settings
+
+    return settings
+
+
+def terraform_binary() -> str:
+    return str(_settings().TERRAFORM_BINARY)
+
+
+def terraform_dir() -> Path:
+    return Path(_settings().TERRAFORM_DIR)
+
+
+def mirror_dir() -> Path:
+    return Path(_settings().TERRAFORM_MIRROR_DIR)
+
+
+def cli_config_path() -> Path:
+    return terraform_dir() / CLI_CONFIG_NAME
+
+
+def localcloud_root() -> Path:
+    return Path(_settings().LOCALCLOUD_ROOT)
+
+
+def venv_bin() -> Path:
+    """The scripts folder of the running interpreter's environment (holds python3)."""
+    return Path(sysconfig.get_path("scripts"))
+
+
+def render_cli_config(mirror: Path) -> str:
+    # Only the filesystem mirror, and no `direct` block: a provider missing from the
+    # mirror fails `terraform init` instead of being fetched from the network.
+    return (
+        "# Written by Hangar: providers come only from the offline mirror.\n"
+        "disable_checkpoint = true\n"
+        "\n"
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f"    path = {_hcl_string(str(mirror))}\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+def _hcl_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${") + '"'
+
+
+def write_cli_config(path: Path | None = None, mirror: Path | None = None) -> bool:
+    """Write the CLI configuration; returns False when it already had this content."""
+    path = Path(path) if path else cli_config_path()
+    text = render_cli_config(Path(mirror) if mirror else mirror_dir())
+    if path.is_file() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return True
+
+
+def build_mirror(mirror: Path | None = None, include_null: bool = True) -> list[str]:
+    """Build the provider mirror (local cloud provider, and the null provider when installed)."""
+    return packaging.build_mirror(Path(mirror) if mirror else mirror_dir(), include_null=include_null)
+
+
+def ensure_toolchain() -> list[str]:
+    """Mirror + CLI config under TERRAFORM_DIR; idempotent. Returns what changed."""
+    changes = build_mirror()
+    if write_cli_config():
+        changes.append(f"wrote {cli_config_path()}")
+    return changes
+
+
+def terraform_env(
+    workspace: Path,
+    *,
+    cli_config: Path | None = None,
+    localcloud_root_dir: Path | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The whole environment of a Terraform process run in `workspace` (nothing inherited)."""
+    home = Path(workspace) / ".home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": f"{venv_bin()}{os.pathsep}{SYSTEM_PATH}",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "TF_CLI_CONFIG_FILE": str(cli_config or cli_config_path()),
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "CHECKPOINT_DISABLE": "1",
+        "LOCALCLOUD_ROOT": str(localcloud_root_dir or localcloud_root()),
+    }
+    env.update(extra or {})
+    env.pop("TF_PLUGIN_CACHE_DIR", None)  # providers come from the mirror, never from a shared cache
+    return env
+
+
+def terraform_version(binary: str | None = None) -> str:
+    out = subprocess.run(
+        [binary or terraform_binary(), "version"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"CHECKPOINT_DISABLE": "1"},
+    )
+    return out.stdout.splitlines()[0].strip()

@@ -1,0 +1,1 @@
+"""The Terraform provider (``tf`` framework, plugin protocol 6) over the local cloud store."""

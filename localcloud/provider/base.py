@@ -1,0 +1,77 @@
+"""What every local cloud resource shares: the store, error reporting, null handling."""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tf.iface import Resource, UpgradeContext
+from tf.types import Unknown
+from tf.utils import Diagnostics
+
+from localcloud.errors import LocalCloudError
+from localcloud.store import Store
+
+if TYPE_CHECKING:
+    from localcloud.provider.plugin import LocalCloudProvider
+
+T = TypeVar("T")
+
+
+def is_known(value: Any) -> bool:
+    """False when the value, or anything inside it, is not known until apply."""
+    if value is Unknown:
+        return False
+    if isinstance(value, dict):
+        return all(is_known(v) for v in value.values())
+    if isinstance(value, list):
+        return all(is_known(v) for v in value)
+    return True
+
+
+def as_configured(actual: Any, configured: Any) -> Any:
+    """Keep null where the configuration left an optional attribute unset and reality is empty,
+    so Terraform sees no difference between "unset" and "empty"."""
+    if configured is None and actual in (None, "", {}, [], False):
+        return None
+    return actual
+
+
+def report(diags: Diagnostics, error: LocalCloudError, attributes: set[str]) -> None:
+    field = error.field or ""
+    top = field.split(".")[0].split("[")[0].split(" ")[0]
+    path = [top] if top in attributes else None
+    summary = f"Invalid {field}" if field else "Local cloud error"
+    diags.add_error(summary, error.message, path=path)
+
+
+class LocalCloudResource(Resource):
+    """Subclasses implement check() (static validation) and the CRUD operations on the store."""
+
+    def __init__(self, provider: "LocalCloudProvider") -> None:
+        self.provider = provider
+
+    @property
+    def store(self) -> Store:
+        return self.provider.store
+
+    @classmethod
+    def attribute_names(cls) -> set[str]:
+        return {a.name for a in cls.get_schema().attributes}
+
+    def check(self, config: dict) -> None:
+        """Raise InvalidValue for a bad configuration; values not yet known are skipped."""
+
+    def validate(self, diags: Diagnostics, type_name: str, config: dict) -> None:
+        super().validate(diags, type_name, config)
+        if diags.has_errors():
+            return
+        self.guard(diags, lambda: self.check(config))
+
+    def guard(self, diags: Diagnostics, action: Callable[[], T], fallback: Any = None) -> T | Any:
+        try:
+            return action()
+        except LocalCloudError as error:
+            report(diags, error, self.attribute_names())
+            return fallback
+
+    def upgrade(self, ctx: UpgradeContext, version: int, old: dict) -> dict:
+        return old  # schema version 0 is the only one so far

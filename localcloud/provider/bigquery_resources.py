@@ -1,0 +1,232 @@
+"""localcloud_dataset and localcloud_table."""
+
+from collections.abc import Callable
+from typing import Any
+
+from tf.iface import CreateContext, DeleteContext, ImportContext, PlanContext, ReadContext, UpdateContext
+from tf.schema import Attribute, Schema
+from tf.types import Bool, List, Map, String, Unknown
+
+from localcloud import bigquery, bq_schema, validation
+from localcloud.errors import InvalidValue, NotFound
+from localcloud.provider.base import LocalCloudResource, as_configured, is_known
+
+
+def when_known(config: dict, key: str, check: Callable[[Any], Any]) -> None:
+    value = config.get(key)
+    if value is not None and is_known(value):
+        check(value)
+
+
+def split_id(value: str, pattern: list[str], field: str = "id") -> list[str]:
+    """Values of the placeholders in an id such as projects/{}/datasets/{}."""
+    parts = value.split("/")
+    if len(parts) != len(pattern) or any(p != "{}" and p != v for p, v in zip(pattern, parts, strict=True)):
+        raise InvalidValue(field, value, f"expected an id of the form {'/'.join(pattern).replace('{}', '<…>')}")
+    return [v for p, v in zip(pattern, parts, strict=True) if p == "{}"]
+
+
+class Dataset(LocalCloudResource):
+    @classmethod
+    def get_name(cls) -> str:
+        return "dataset"
+
+    @classmethod
+    def get_schema(cls) -> Schema:
+        return Schema(
+            attributes=[
+                Attribute("id", String(), computed=True, description="projects/<project>/datasets/<dataset_id>"),
+                Attribute("project", String(), required=True, requires_replace=True),
+                Attribute("dataset_id", String(), required=True, requires_replace=True),
+                Attribute("description", String(), optional=True),
+                Attribute("location", String(), optional=True, computed=True, default="EU", requires_replace=True),
+                Attribute("labels", Map(String()), optional=True),
+                Attribute("delete_contents_on_destroy", Bool(), optional=True),
+            ]
+        )
+
+    def check(self, config: dict) -> None:
+        when_known(config, "project", validation.project_id)
+        when_known(config, "dataset_id", validation.dataset_id)
+        when_known(config, "location", validation.location)
+        when_known(config, "labels", validation.labels)
+
+    def _state(self, view: dict, reference: dict) -> dict:
+        project, dataset_id = view["project"], view["dataset_id"]
+        return {
+            "id": f"projects/{project}/datasets/{dataset_id}",
+            "project": project,
+            "dataset_id": dataset_id,
+            "description": as_configured(view["description"], reference.get("description")),
+            "location": view["location"],
+            "labels": as_configured(view["labels"], reference.get("labels")),
+            "delete_contents_on_destroy": reference.get("delete_contents_on_destroy"),
+        }
+
+    def create(self, ctx: CreateContext, planned: dict) -> dict | None:
+        def run() -> dict:
+            view = bigquery.create_dataset(
+                self.store,
+                planned["project"],
+                planned["dataset_id"],
+                planned.get("description") or "",
+                planned.get("location") or "EU",
+                planned.get("labels"),
+            )
+            return self._state(view, planned)
+
+        return self.guard(ctx.diagnostics, run)
+
+    def read(self, ctx: ReadContext, current: dict) -> dict | None:
+        view = self.guard(
+            ctx.diagnostics, lambda: bigquery.get_dataset(self.store, current["project"], current["dataset_id"])
+        )
+        return self._state(view, current) if view else None
+
+    def update(self, ctx: UpdateContext, current: dict, planned: dict) -> dict | None:
+        def run() -> dict:
+            view = bigquery.update_dataset(
+                self.store,
+                planned["project"],
+                planned["dataset_id"],
+                planned.get("description") or "",
+                planned.get("labels"),
+            )
+            return self._state(view, planned)
+
+        return self.guard(ctx.diagnostics, run, fallback=current)
+
+    def delete(self, ctx: DeleteContext, current: dict) -> dict | None:
+        def run() -> None:
+            bigquery.delete_dataset(
+                self.store, current["project"], current["dataset_id"], bool(current.get("delete_contents_on_destroy"))
+            )
+
+        self.guard(ctx.diagnostics, run)
+        return current if ctx.diagnostics.has_errors() else None
+
+    def import_(self, ctx: ImportContext, id: str) -> dict | None:
+        def run() -> dict | None:
+            # projects/<p>/datasets/<d>, or the short forms <p>/<d> and <p>:<d>
+            short = id.replace(":", "/").split("/")
+            full = id if id.startswith("projects/") else f"projects/{short[0]}/datasets/{'/'.join(short[1:])}"
+            project, dataset_id = split_id(full, ["projects", "{}", "datasets", "{}"])
+            view = bigquery.get_dataset(self.store, project, dataset_id)
+            if view is None:
+                raise NotFound(f"id: dataset {project}:{dataset_id} does not exist in the local cloud", "id")
+            return self._state(view, {})
+
+        return self.guard(ctx.diagnostics, run)
+
+
+class Table(LocalCloudResource):
+    @classmethod
+    def get_name(cls) -> str:
+        return "table"
+
+    @classmethod
+    def get_schema(cls) -> Schema:
+        return Schema(
+            attributes=[
+                Attribute("id", String(), computed=True, description="projects/<p>/datasets/<d>/tables/<t>"),
+                Attribute("project", String(), required=True, requires_replace=True),
+                Attribute("dataset_id", String(), required=True, requires_replace=True),
+                Attribute("table_id", String(), required=True, requires_replace=True),
+                Attribute("description", String(), optional=True),
+                Attribute("schema", String(), required=True, description="BigQuery JSON schema (a list of fields)"),
+                Attribute("labels", Map(String()), optional=True),
+                Attribute("time_partitioning", Map(String()), optional=True, requires_replace=True),
+                Attribute("clustering", List(String()), optional=True),
+                Attribute("columns", List(String()), computed=True, description="column names, as they really are"),
+            ]
+        )
+
+    def check(self, config: dict) -> None:
+        when_known(config, "project", validation.project_id)
+        when_known(config, "dataset_id", validation.dataset_id)
+        when_known(config, "table_id", validation.table_id)
+        when_known(config, "labels", validation.labels)
+        fields = None
+        if config.get("schema") is not None and is_known(config.get("schema")):
+            fields = bq_schema.parse_schema(config["schema"])
+        when_known(config, "time_partitioning", lambda v: bq_schema.validate_partitioning(v, fields))
+        when_known(config, "clustering", lambda v: bq_schema.validate_clustering(v, fields))
+
+    def _state(self, view: dict, reference: dict) -> dict:
+        project, dataset_id, table_id = view["project"], view["dataset_id"], view["table_id"]
+        schema_text = reference.get("schema")
+        if not bq_schema.same_schema(schema_text, view["fields"]):
+            schema_text = bq_schema.dumps(view["fields"])
+        partitioning = reference.get("time_partitioning")
+        try:
+            same = bq_schema.validate_partitioning(partitioning, None) == view["time_partitioning"]
+        except InvalidValue:
+            same = False
+        if not same:
+            partitioning = view["time_partitioning"]
+        return {
+            "id": f"projects/{project}/datasets/{dataset_id}/tables/{table_id}",
+            "project": project,
+            "dataset_id": dataset_id,
+            "table_id": table_id,
+            "description": as_configured(view["description"], reference.get("description")),
+            "schema": schema_text,
+            "labels": as_configured(view["labels"], reference.get("labels")),
+            "time_partitioning": partitioning,
+            "clustering": as_configured(view["clustering"], reference.get("clustering")),
+            "columns": [f["name"] for f in view["fields"]],
+        }
+
+    def plan(self, ctx: PlanContext, current: dict | None, planned: dict) -> dict:
+        # The column list follows the schema; work it out now so the plan shows it.
+        schema = planned.get("schema")
+        try:
+            known = schema is not None and is_known(schema)
+            planned["columns"] = [f["name"] for f in bq_schema.parse_schema(schema)] if known else Unknown
+        except InvalidValue:
+            planned["columns"] = Unknown
+        return planned
+
+    @staticmethod
+    def _spec(planned: dict) -> dict:
+        return {k: planned.get(k) for k in ("schema", "description", "labels", "time_partitioning", "clustering")}
+
+    def create(self, ctx: CreateContext, planned: dict) -> dict | None:
+        def run() -> dict:
+            p = planned
+            view = bigquery.create_table(self.store, p["project"], p["dataset_id"], p["table_id"], self._spec(p))
+            return self._state(view, planned)
+
+        return self.guard(ctx.diagnostics, run)
+
+    def read(self, ctx: ReadContext, current: dict) -> dict | None:
+        c = current
+        view = self.guard(
+            ctx.diagnostics, lambda: bigquery.get_table(self.store, c["project"], c["dataset_id"], c["table_id"])
+        )
+        return self._state(view, current) if view else None
+
+    def update(self, ctx: UpdateContext, current: dict, planned: dict) -> dict | None:
+        def run() -> dict:
+            p = planned
+            view = bigquery.update_table(self.store, p["project"], p["dataset_id"], p["table_id"], self._spec(p))
+            return self._state(view, planned)
+
+        return self.guard(ctx.diagnostics, run, fallback=current)
+
+    def delete(self, ctx: DeleteContext, current: dict) -> dict | None:
+        c = current
+        self.guard(
+            ctx.diagnostics, lambda: bigquery.delete_table(self.store, c["project"], c["dataset_id"], c["table_id"])
+        )
+        return current if ctx.diagnostics.has_errors() else None
+
+    def import_(self, ctx: ImportContext, id: str) -> dict | None:
+        def run() -> dict | None:
+            project, dataset_id, table_id = split_id(id, ["projects", "{}", "datasets", "{}", "tables", "{}"])
+            view = bigquery.get_table(self.store, project, dataset_id, table_id)
+            if view is None:
+                raise NotFound(f"id: table {project}:{dataset_id}.{table_id} does not exist in the local cloud", "id")
+            return self._state(view, {})
+
+        return self.guard(ctx.diagnostics, run)

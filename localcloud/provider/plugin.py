@@ -1,0 +1,73 @@
+"""The provider itself, and the entry point Terraform launches."""
+
+import os
+import sys
+from pathlib import Path
+
+from tf import runner
+from tf.iface import DataSource, Provider, Resource
+from tf.schema import Attribute, Schema
+from tf.types import String
+from tf.utils import Diagnostics
+
+from localcloud import PROVIDER_SOURCE
+from localcloud.provider.bigquery_resources import Dataset, Table
+from localcloud.provider.composer_resources import ComposerEnvironment
+from localcloud.provider.iam_resources import IamBinding, ServiceAccount
+from localcloud.provider.storage_resources import Bucket
+from localcloud.store import Store, default_root
+
+
+class LocalCloudProvider(Provider):
+    def __init__(self) -> None:
+        self.root: Path | None = None
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.root or default_root())
+        return self._store
+
+    def get_model_prefix(self) -> str:
+        return "localcloud_"
+
+    def full_name(self) -> str:
+        return PROVIDER_SOURCE
+
+    def get_provider_schema(self, diags: Diagnostics) -> Schema:
+        return Schema(
+            attributes=[
+                Attribute(
+                    "root",
+                    String(),
+                    optional=True,
+                    description="Local cloud directory (default: $LOCALCLOUD_ROOT)",
+                )
+            ]
+        )
+
+    def validate_config(self, diags: Diagnostics, config: dict) -> None:
+        root = config.get("root")
+        if isinstance(root, str) and root and not os.path.isabs(os.path.expanduser(root)):
+            diags.add_error("Invalid root", f"root: {root!r} is relative; give an absolute directory", path=["root"])
+
+    def configure_provider(self, diags: Diagnostics, config: dict) -> None:
+        root = config.get("root")
+        if isinstance(root, str) and root:
+            self.root = Path(os.path.expanduser(root))
+        self._store = None
+
+    def get_data_sources(self) -> list[type[DataSource]]:
+        return []
+
+    def get_resources(self) -> list[type[Resource]]:
+        return [Dataset, Table, ServiceAccount, IamBinding, Bucket, ComposerEnvironment]
+
+
+def main(argv: list[str] | None = None) -> None:
+    runner.run_provider(LocalCloudProvider(), argv or sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""localcloud_bucket."""
+
+from tf.iface import CreateContext, DeleteContext, ImportContext, ReadContext, UpdateContext
+from tf.schema import Attribute, Schema
+from tf.types import Bool, Map, String
+
+from localcloud import storage, validation
+from localcloud.errors import NotFound
+from localcloud.provider.base import LocalCloudResource, as_configured
+from localcloud.provider.bigquery_resources import when_known
+
+
+class Bucket(LocalCloudResource):
+    @classmethod
+    def get_name(cls) -> str:
+        return "bucket"
+
+    @classmethod
+    def get_schema(cls) -> Schema:
+        return Schema(
+            attributes=[
+                Attribute("id", String(), computed=True),
+                Attribute("project", String(), required=True, requires_replace=True),
+                Attribute("name", String(), required=True, requires_replace=True),
+                Attribute("location", String(), optional=True, computed=True, default="EU", requires_replace=True),
+                Attribute("storage_class", String(), optional=True, computed=True, default="STANDARD"),
+                Attribute("labels", Map(String()), optional=True),
+                Attribute("versioning", Bool(), optional=True),
+                Attribute("force_destroy", Bool(), optional=True, description="delete even when not empty"),
+                Attribute("url", String(), computed=True, description="gs://<name>"),
+                Attribute("path", String(), computed=True, description="the bucket's directory on this machine"),
+            ]
+        )
+
+    def check(self, config: dict) -> None:
+        when_known(config, "project", validation.project_id)
+        when_known(config, "name", validation.bucket_name)
+        when_known(config, "location", validation.location)
+        when_known(config, "labels", validation.labels)
+
+    def _state(self, view: dict, reference: dict) -> dict:
+        name = view["name"]
+        return {
+            "id": name,
+            "project": view["project"],
+            "name": name,
+            "location": view["location"],
+            "storage_class": view["storage_class"],
+            "labels": as_configured(view["labels"], reference.get("labels")),
+            "versioning": as_configured(view["versioning"], reference.get("versioning")),
+            "force_destroy": reference.get("force_destroy"),
+            "url": f"gs://{name}",
+            "path": str(storage.bucket_dir(self.store, view["project"], name)),
+        }
+
+    def create(self, ctx: CreateContext, planned: dict) -> dict | None:
+        p = planned
+
+        def run() -> dict:
+            view = storage.create_bucket(
+                self.store,
+                p["project"],
+                p["name"],
+                p.get("location") or "EU",
+                p.get("labels"),
+                bool(p.get("versioning")),
+                p.get("storage_class") or "STANDARD",
+            )
+            return self._state(view, planned)
+
+        return self.guard(ctx.diagnostics, run)
+
+    def read(self, ctx: ReadContext, current: dict) -> dict | None:
+        view = self.guard(ctx.diagnostics, lambda: storage.get_bucket(self.store, current["name"]))
+        return self._state(view, current) if view else None
+
+    def update(self, ctx: UpdateContext, current: dict, planned: dict) -> dict | None:
+        p = planned
+
+        def run() -> dict:
+            view = storage.update_bucket(
+                self.store, p["name"], p.get("labels"), bool(p.get("versioning")), p.get("storage_class") or "STANDARD"
+            )
+            return self._state(view, planned)
+
+        return self.guard(ctx.diagnostics, run, fallback=current)
+
+    def delete(self, ctx: DeleteContext, current: dict) -> dict | None:
+        self.guard(
+            ctx.diagnostics,
+            lambda: storage.delete_bucket(self.store, current["name"], bool(current.get("force_destroy"))),
+        )
+        return current if ctx.diagnostics.has_errors() else None
+
+    def import_(self, ctx: ImportContext, id: str) -> dict | None:
+        def run() -> dict:
+            name = id.split("/")[-1]
+            view = storage.get_bucket(self.store, name)
+            if view is None:
+                raise NotFound(f"id: bucket {name} does not exist in the local cloud", "id")
+            return self._state(view, {})
+
+        return self.guard(ctx.diagnostics, run)
