@@ -1,0 +1,22 @@
+"""Artifacts: building the immutable, versioned zip, checking uploads, and the
+starter repository. See docs/artifacts.md."""
+
+from deployments.artifacts.build import BuiltArtifact, build_artifact, build_time, write_artifact
+from deployments.artifacts.inspection import ArtifactManifest, ArtifactRejected, UploadLimits, inspect_upload
+from deployments.artifacts.project_file import ProjectInfo, parse_project_file
+from deployments.artifacts.starter import starter_files, starter_repository
+
+__all__ = [
+    "ArtifactManifest",
+    "ArtifactRejected",
+    "BuiltArtifact",
+    "ProjectInfo",
+    "UploadLimits",
+    "build_artifact",
+    "build_time",
+    "inspect_upload",
+    "parse_project_file",
+    "starter_files",
+    "starter_repository",
+    "write_artifact",
+]
