@@ -114,9 +114,28 @@ def _parse_fields(data: Any, path: str, depth: int) -> list[dict]:
     return fields
 
 
-def dumps(fields: list[dict]) -> str:
-    """The text the provider reports when reality differs from the configured schema."""
-    return json.dumps(fields, indent=2)
+def dumps(fields: list[dict], configured: str | None = None) -> str:
+    """The text the provider reports when reality differs from the configured schema.
+
+    Columns that still match the configuration keep the configuration's spelling, so the
+    plan's diff shows only what really changed."""
+    as_written: dict[str, Any] = {}
+    try:
+        raw = json.loads(configured) if configured else []
+        raw = raw["fields"] if isinstance(raw, dict) else raw
+        for item in raw:
+            as_written[item["name"]] = item
+    except (ValueError, TypeError, KeyError):
+        as_written = {}
+    out = []
+    for column in fields:
+        item = as_written.get(column["name"])
+        try:
+            same = item is not None and _parse_fields([item], "schema", 1)[0] == column
+        except InvalidValue:
+            same = False
+        out.append(item if same else column)
+    return json.dumps(out, indent=2)
 
 
 def same_schema(text: str | None, fields: list[dict]) -> bool:

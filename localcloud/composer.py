@@ -15,7 +15,7 @@ from localcloud.errors import AlreadyExists, InvalidValue, NotFound
 from localcloud.store import Store
 
 ENVIRONMENT = "composer_environment"
-IMAGE_VERSION = re.compile(r"^composer-([0-9]+)(\.[0-9]+\.[0-9]+)?(-preview\.[0-9]+)?-airflow-[0-9]+(\.[0-9]+){1,2}$")
+IMAGE_VERSION = re.compile(r"^composer-([0-9]+)(\.[0-9]+\.[0-9]+)?(-preview\.[0-9]+)?-airflow-[0-9]+(\.[0-9]+){0,2}$")
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}[a-z0-9]$")
 OVERRIDE_KEY = re.compile(r"^([a-z0-9_.]+)-([A-Za-z0-9_]+)$")
 # Cloud Composer refuses to let users override these; so do we.

@@ -9,6 +9,8 @@ from localcloud.store import Store
 
 SERVICE_ACCOUNT = "service_account"
 BINDING = "iam_binding"
+MEMBER_GRANT = "iam_member"
+GRANT_KINDS = (BINDING, MEMBER_GRANT)
 
 # The predefined roles the local cloud knows, by the kind of target they may be granted on.
 PROJECT_ROLES = (
@@ -108,7 +110,9 @@ def delete_service_account(store: Store, project: str, account_id: str) -> None:
     target = f"projects/{project}/serviceAccounts/{sa_email(project, account_id)}"
     with store.session(write=True) as conn:
         store.remove(conn, SERVICE_ACCOUNT, project, account_id)
-        conn.execute("DELETE FROM resources WHERE kind = ? AND json_extract(attrs, '$.target') = ?", (BINDING, target))
+        conn.execute(
+            "DELETE FROM resources WHERE kind IN (?, ?) AND json_extract(attrs, '$.target') = ?", (*GRANT_KINDS, target)
+        )
 
 
 # -- bindings -------------------------------------------------------------------
@@ -188,19 +192,26 @@ def get_binding(store: Store, binding: str) -> dict | None:
     return {"id": binding, **record.attrs} if record else None
 
 
+def target_kind(target: str) -> str:
+    if target.startswith("buckets/"):
+        return "bucket"
+    return "project" if target.count("/") == 1 else "service_account"
+
+
+def validate_prefix(prefix: str, kind: str) -> str:
+    if prefix and kind != "bucket":
+        raise InvalidValue("prefix", prefix, "an object prefix only applies to a grant on a bucket")
+    if prefix.startswith("/") or ".." in prefix.split("/") or "*" in prefix:
+        raise InvalidValue("prefix", prefix, "a relative object prefix such as dags/<project>/ (no '..' or '*')")
+    return prefix
+
+
 def set_binding(store: Store, target: str, role: str, members: list[str], prefix: str = "") -> dict:
     """Create or replace the members of one role on one target (and object prefix)."""
-    kind = (
-        "project"
-        if target.count("/") == 1 and target.startswith("projects/")
-        else ("bucket" if target.startswith("buckets/") else "service_account")
-    )
+    kind = target_kind(target)
     validate_role(role, kind)
     members = validate_members(members)
-    if prefix and kind != "bucket":
-        raise InvalidValue("prefix", prefix, "an object prefix only applies to a bucket binding")
-    if prefix.startswith("/") or ".." in prefix.split("/"):
-        raise InvalidValue("prefix", prefix, "a relative object prefix such as dags/<project>/")
+    validate_prefix(prefix, kind)
     project = _target_project(store, target)
     name = binding_id(target, role, prefix)
     attrs = {"target": target, "role": role, "members": members, "prefix": prefix}
@@ -212,3 +223,46 @@ def set_binding(store: Store, target: str, role: str, members: list[str], prefix
 def delete_binding(store: Store, binding: str) -> None:
     with store.session(write=True) as conn:
         conn.execute("DELETE FROM resources WHERE kind = ? AND name = ?", (BINDING, binding))
+
+
+# -- single members (non-authoritative: several grants of one role add up) ---------------
+def member_id(target: str, role: str, member: str, prefix: str = "") -> str:
+    return f"{target} {role} {member}" + (f" {prefix}" if prefix else "")
+
+
+def get_member(store: Store, grant: str) -> dict | None:
+    try:
+        project = _target_project(store, grant.split(" ")[0])
+    except (NotFound, IndexError):
+        return None
+    record = store.get(MEMBER_GRANT, project, grant)
+    return {"id": grant, **record.attrs} if record else None
+
+
+def add_member(store: Store, target: str, role: str, member: str, prefix: str = "") -> dict:
+    kind = target_kind(target)
+    validate_role(role, kind)
+    validate_members([member])
+    validate_prefix(prefix, kind)
+    project = _target_project(store, target)
+    grant = member_id(target, role, member, prefix)
+    attrs = {"target": target, "role": role, "member": member, "prefix": prefix}
+    with store.session(write=True) as conn:
+        store.put(conn, MEMBER_GRANT, project, grant, attrs)
+    return {"id": grant, **attrs}
+
+
+def remove_member(store: Store, grant: str) -> None:
+    with store.session(write=True) as conn:
+        conn.execute("DELETE FROM resources WHERE kind = ? AND name = ?", (MEMBER_GRANT, grant))
+
+
+def effective_members(store: Store, target: str) -> dict[str, list[str]]:
+    """role (with ` on <prefix>` for prefixed bucket grants) → all members, from bindings and single grants."""
+    policy: dict[str, set[str]] = {}
+    for record in store.records():
+        if record.kind in GRANT_KINDS and record.attrs["target"] == target:
+            role = record.attrs["role"] + (f" on {record.attrs['prefix']}" if record.attrs.get("prefix") else "")
+            members = record.attrs.get("members") or [record.attrs["member"]]
+            policy.setdefault(role, set()).update(members)
+    return {role: sorted(members) for role, members in sorted(policy.items())}

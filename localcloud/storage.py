@@ -92,7 +92,7 @@ def delete_bucket(store: Store, name: str, force: bool = False) -> None:
         store.remove(conn, BUCKET, record.project, name)
         # Bindings on a deleted bucket go with it, as in Cloud Storage.
         conn.execute(
-            "DELETE FROM resources WHERE kind = 'iam_binding' AND json_extract(attrs, '$.target') = ?",
+            "DELETE FROM resources WHERE kind IN ('iam_binding', 'iam_member') AND json_extract(attrs, '$.target') = ?",
             (f"buckets/{name}",),
         )
         if path.is_dir():

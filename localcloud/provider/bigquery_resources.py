@@ -156,7 +156,7 @@ class Table(LocalCloudResource):
         project, dataset_id, table_id = view["project"], view["dataset_id"], view["table_id"]
         schema_text = reference.get("schema")
         if not bq_schema.same_schema(schema_text, view["fields"]):
-            schema_text = bq_schema.dumps(view["fields"])
+            schema_text = bq_schema.dumps(view["fields"], schema_text)
         partitioning = reference.get("time_partitioning")
         try:
             same = bq_schema.validate_partitioning(partitioning, None) == view["time_partitioning"]

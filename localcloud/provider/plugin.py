@@ -13,7 +13,7 @@ from tf.utils import Diagnostics
 from localcloud import PROVIDER_SOURCE
 from localcloud.provider.bigquery_resources import Dataset, Table
 from localcloud.provider.composer_resources import ComposerEnvironment
-from localcloud.provider.iam_resources import IamBinding, ServiceAccount
+from localcloud.provider.iam_resources import IamBinding, IamMember, ServiceAccount
 from localcloud.provider.storage_resources import Bucket
 from localcloud.store import Store, default_root
 
@@ -62,7 +62,7 @@ class LocalCloudProvider(Provider):
         return []
 
     def get_resources(self) -> list[type[Resource]]:
-        return [Dataset, Table, ServiceAccount, IamBinding, Bucket, ComposerEnvironment]
+        return [Dataset, Table, ServiceAccount, IamBinding, IamMember, Bucket, ComposerEnvironment]
 
 
 def main(argv: list[str] | None = None) -> None:
