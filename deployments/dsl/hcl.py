@@ -87,7 +87,7 @@ def value_lines(value: object, depth: int) -> list[str]:
             return ["{}"]
         return [
             "{",
-            *body_lines([Attribute(quote(str(k)), v) for k, v in value.items()], depth + 1),
+            *body_lines([Attribute(object_key(str(k)), v) for k, v in value.items()], depth + 1),
             INDENT * depth + "}",
         ]
     if isinstance(value, Sequence):

@@ -83,7 +83,7 @@ def _check_file(
         elif kind not in allowed:
             problem(line, column, f"block type '{kind}' is not allowed; allowed: {quoted_list(allowed)}")
         elif kind == "terraform":
-            for setting in _blocks(_body(block)):
+            for setting in _blocks(block):
                 name, _ = _block_head(setting)
                 if name not in MODULE_TERRAFORM_SETTINGS:
                     problem(
@@ -148,7 +148,9 @@ def _parse(text: str, path: str, report: PolicyReport) -> Tree | None:
         return parses_to_tree(text)
     except UnexpectedInput as exc:
         found = getattr(exc, "token", None)
-        what = f": unexpected '{found}'" if found else ""
+        first_line = str(found).split("\n")[0].strip()
+        shown = f"'{first_line}'" if first_line else "line break"
+        what = f": unexpected {shown}" if found is not None else ""
         report.problems.append(DslProblem(path, exc.line or 1, exc.column or 1, f"invalid Terraform syntax{what}"))
     except LarkError as exc:
         report.problems.append(DslProblem(path, 1, 1, f"invalid Terraform syntax: {exc}"))
