@@ -187,3 +187,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Runs: how long one may take, how often its worker proves it is alive, and
+# when a silent one is declared lost (see docs/runs.md).
+RUN_TIME_LIMIT = env_int("RUN_TIME_LIMIT", 3600)
+RUN_CANCEL_GRACE = env_int("RUN_CANCEL_GRACE", 20)
+RUN_HEARTBEAT_INTERVAL = env_int("RUN_HEARTBEAT_INTERVAL", 5)
+RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 60)
+RUN_REAPER_INTERVAL = env_int("RUN_REAPER_INTERVAL", 30)
+RUN_WORKSPACE_DIR = Path(env_str("RUN_WORKSPACE_DIR", str(VAR_DIR / "runs")))
+CELERY_BEAT_SCHEDULE = {
+    "reap-lost-runs": {"task": "deployments.tasks.reap_lost_runs", "schedule": float(RUN_REAPER_INTERVAL)},
+}

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from deployments.state_views import state_endpoint
 from onboarding import views as onboarding_views
 from portal import views
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/", include("deployments.api.urls")),
     path("api/", include("onboarding.api.urls")),
+    path("state/<int:deployment_id>/", state_endpoint, name="state"),
     path("", include("onboarding.urls")),
 ]

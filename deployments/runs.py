@@ -1,0 +1,177 @@
+"""Starting, queueing, cancelling and finishing runs.
+
+Runs on one deployment (environment + target) are strictly serialised:
+`Deployment.active_run` is the single slot, taken under a row lock, so two
+Terraform processes never work on one state. Finishing a run frees the slot
+and dispatches the next queued one."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from deployments import state_backend
+from deployments.choices import ACTIVE_STATUSES, Operation, RunStatus, Target
+from deployments.models import Artifact, Deployment, Run, RunTransition
+from onboarding.access import can_deploy
+from onboarding.models import Project
+from portal.audit import audit_record
+
+
+def deployment_get_or_create(*, project: Project, environment: str, target: str) -> Deployment:
+    env = project.environments.filter(name=environment).first()
+    if env is None:
+        allowed = ", ".join(project.environments.values_list("name", flat=True))
+        raise ValidationError(
+            {"environment": f"{environment!r} is not an environment of {project}; use one of: {allowed}."}
+        )
+    if target not in Target.values:
+        raise ValidationError({"target": f"{target!r} is not a target; use one of: {', '.join(Target.values)}."})
+    deployment, _ = Deployment.objects.get_or_create(environment=env, target=target)
+    return deployment
+
+
+def run_start(*, project: Project, environment: str, target: str, version: str, operation: str, user) -> Run:
+    """Queue a run; it starts as soon as the deployment's slot is free."""
+    if not can_deploy(user, project):
+        raise PermissionDenied(f"Only members of {project.team} can deploy {project}.")
+    if operation not in Operation.values:
+        raise ValidationError(
+            {"operation": f"{operation!r} is not an operation; use one of: {', '.join(Operation.values)}."}
+        )
+    artifact = Artifact.objects.filter(project=project, version=version).first()
+    if artifact is None:
+        raise ValidationError({"version": f"{project} has no artifact version {version!r}; upload it first."})
+    environments = artifact.manifest.get("environments") or []
+    if environments and environment not in environments:
+        raise ValidationError(
+            {
+                "environment": f"Version {version} defines no {environment!r} environment (it has: {', '.join(environments)})."
+            }
+        )
+    with transaction.atomic():
+        deployment = deployment_get_or_create(project=project, environment=environment, target=target)
+        run = Run.objects.create(deployment=deployment, artifact=artifact, operation=operation, requested_by=user)
+        RunTransition.objects.create(run=run, status=RunStatus.QUEUED, note=f"requested by {user.get_username()}")
+        audit_record(actor=user, action=f"run.{operation}", obj=run, version=version, environment=environment)
+        transaction.on_commit(lambda: run_dispatch(deployment_id=deployment.pk))
+    return run
+
+
+def run_dispatch(*, deployment_id: int) -> Run | None:
+    """Give the deployment's free slot to its oldest queued run and hand that to a worker."""
+    from deployments.tasks import execute_run  # the task module imports this one
+
+    with transaction.atomic():
+        deployment = Deployment.objects.select_for_update().get(pk=deployment_id)
+        if deployment.active_run_id is not None:
+            return None
+        run = deployment.runs.filter(status=RunStatus.QUEUED).order_by("id").first()
+        if run is None:
+            return None
+        deployment.active_run = run
+        deployment.save(update_fields=["active_run"])
+
+        def send():
+            result = execute_run.apply_async(args=[run.pk])
+            Run.objects.filter(pk=run.pk).update(task_id=result.id or "")
+
+        transaction.on_commit(send)
+    return run
+
+
+def run_transition(*, run: Run, status: str, note: str = "", **fields) -> None:
+    """Move a run to a status, recording when; extra fields are saved with it."""
+    now = timezone.now()
+    if status in ACTIVE_STATUSES and run.started_at is None:
+        fields.setdefault("started_at", now)
+    for name, value in {"status": status, **fields}.items():
+        setattr(run, name, value)
+    run.save(update_fields=["status", *fields])
+    RunTransition.objects.create(run=run, status=status, note=note[:500])
+
+
+def run_claim(*, run_id: int, worker: str) -> Run | None:
+    """The worker's first step: take a queued run that holds its deployment's slot."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().select_related("deployment").filter(pk=run_id).first()
+        if run is None or run.status != RunStatus.QUEUED or run.deployment.active_run_id != run.pk:
+            return None  # cancelled meanwhile, or a duplicate delivery
+        run_transition(
+            run=run, status=RunStatus.PLANNING, note=f"started on {worker}", worker=worker, heartbeat_at=timezone.now()
+        )
+    return run
+
+
+def run_finish(*, run: Run, status: str, error: str = "", note: str = "") -> None:
+    """Record the outcome, free the slot and start the next queued run."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if run.is_finished:
+            return
+        deployment = Deployment.objects.select_for_update().get(pk=run.deployment_id)
+        run_transition(
+            run=run,
+            status=status,
+            note=note or (error.splitlines() or [""])[0],
+            finished_at=timezone.now(),
+            error=error,
+            state_credential="",
+        )
+        state_backend.state_release_for_run(run=run)
+        if deployment.active_run_id == run.pk:
+            deployment.active_run = None
+        deployment.last_run = run
+        if status == RunStatus.SUCCEEDED and run.operation == Operation.APPLY:
+            deployment.deployed_artifact = run.artifact
+        elif status == RunStatus.SUCCEEDED and run.operation == Operation.DESTROY:
+            deployment.deployed_artifact = None
+        deployment.save(update_fields=["active_run", "last_run", "deployed_artifact"])
+        transaction.on_commit(lambda: run_dispatch(deployment_id=deployment.pk))
+
+
+def run_cancel(*, run: Run, user) -> None:
+    """Cancel a queued run at once; ask the worker to stop a running one."""
+    if not can_deploy(user, run.deployment.environment.project):
+        raise PermissionDenied("Only members of the project's team can cancel its runs.")
+    if run.is_finished:
+        raise ValidationError(f"Run #{run.pk} has already ended ({run.status}).")
+    with transaction.atomic():
+        run = Run.objects.select_for_update().select_related("deployment").get(pk=run.pk)
+        audit_record(actor=user, action="run.cancel", obj=run)
+        if run.status == RunStatus.QUEUED and run.deployment.active_run_id != run.pk:
+            note = f"cancelled by {user.get_username()} while queued"
+            run_transition(run=run, status=RunStatus.CANCELLED, note=note, finished_at=timezone.now())
+            return
+        # Running, or holding the slot before its worker started: the worker sees the request.
+        Run.objects.filter(pk=run.pk).update(cancel_requested_at=timezone.now())
+
+
+def queue_position(run: Run) -> int:
+    """How many runs go before this queued one (0 = it is next)."""
+    if run.status != RunStatus.QUEUED:
+        return 0
+    ahead = Run.objects.filter(deployment_id=run.deployment_id, status=RunStatus.QUEUED, id__lt=run.pk).count()
+    active = Deployment.objects.filter(pk=run.deployment_id).values_list("active_run_id", flat=True).first()
+    return ahead + (1 if active and active != run.pk else 0)
+
+
+def reap_lost_runs() -> list[int]:
+    """Fail runs whose worker stopped sending heartbeats, so queues move on."""
+    deadline = timezone.now() - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    lost = list(Run.objects.filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=deadline).select_related("deployment"))
+    for run in lost:
+        last = timezone.localtime(run.heartbeat_at).strftime("%Y-%m-%d %H:%M:%S %Z")
+        run_finish(
+            run=run,
+            status=RunStatus.FAILED,
+            error=(
+                f"The worker running this run ({run.worker or 'unknown'}) stopped responding; its last heartbeat was "
+                f"at {last}. It was probably killed or its machine was lost. Terraform may have stopped part-way, "
+                "so some resources may have changed; the state lock was released. Check the log, then deploy again: "
+                "Terraform continues from the stored state."
+            ),
+        )
+    return [run.pk for run in lost]
