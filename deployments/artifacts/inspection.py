@@ -218,6 +218,7 @@ def _check_content(contents: dict, expected_project_slug: str, archive_sha256: s
     if not listed:
         problems.append(f"{METADATA_FILE}: 'files' must map every file of the zip to its sha256")
     present = {path: digest for path, digest in checksums.items() if path != METADATA_FILE}
+    checksum_problems = len(problems)
     for path in sorted(set(present) | set(listed)):
         if path not in listed:
             problems.append(f"'{path}' is in the zip but not in {METADATA_FILE}")
@@ -225,7 +226,8 @@ def _check_content(contents: dict, expected_project_slug: str, archive_sha256: s
             problems.append(f"'{path}' is listed in {METADATA_FILE} but missing from the zip")
         elif str(listed[path]) != present[path]:
             problems.append(f"'{path}' does not match its checksum in {METADATA_FILE} (changed after the build?)")
-    if "content_sha256" in metadata and metadata["content_sha256"] != tree_digest(present):
+    files_agree = len(problems) == checksum_problems
+    if files_agree and "content_sha256" in metadata and metadata["content_sha256"] != tree_digest(present):
         problems.append(f"{METADATA_FILE}: content_sha256 does not match the files")
     project = None
     if PROJECT_FILE not in texts:

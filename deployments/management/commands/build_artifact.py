@@ -24,6 +24,10 @@ class Command(BaseCommand):
         "clean in git, else now."
     )
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # `--version` is the artifact's version here, not Django's: ours replaces Django's option.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path, help="the project repository (with hangar.yaml and infrastructure/)")
         parser.add_argument("--version", required=True, help="semantic version of the artifact, e.g. 0.1.87")
