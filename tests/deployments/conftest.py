@@ -1,0 +1,170 @@
+"""Fixtures for deploy tests: a small infrastructure project, artifacts built
+from it, a real Celery worker on Redis, and Hangar served to Terraform."""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from deployments.artifact_services import artifact_upload
+from deployments.artifacts.build import build_artifact
+from portal.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCHEMA = [
+    {"name": "dt", "type": "DATE", "mode": "REQUIRED"},
+    {"name": "team", "type": "STRING", "mode": "NULLABLE", "description": "Owning team"},
+    {"name": "resources", "type": "INTEGER", "mode": "NULLABLE"},
+]
+
+
+def write_project(root: Path, *, tables: list[str], description: str = "Reports") -> Path:
+    """A project folder laid out like a team's repository, with one dataset per environment."""
+    (root / "infrastructure" / "bq_schemas").mkdir(parents=True, exist_ok=True)
+    (root / "infrastructure" / "bq_schemas" / "summary.json").write_text(json.dumps(SCHEMA, indent=2))
+    (root / "hangar.yaml").write_text("service_control_id: 123\nname: example\nteam: data-engine\n")
+    table_yaml = "".join(
+        f'          - name: {name}\n            parameters:\n              schema: "file:bq_schemas/summary.json"\n'
+        for name in tables
+    )
+    for env in ("dev", "test", "prod"):
+        folder = root / "infrastructure" / env
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "main.yaml").write_text(
+            "infrastructure:\n"
+            "  gcp:\n"
+            "    service_accounts:\n"
+            "      - name: example-compute\n"
+            "    datasets:\n"
+            "      - name: example_reports\n"
+            "        parameters:\n"
+            f"          description: {description}\n"
+            "        tables:\n" + table_yaml
+        )
+    return root
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def upload(media, tmp_path):
+    """Build the project folder at a version and upload it as `user`."""
+
+    def upload_version(project, user, version, *, tables=("summary",), description="Reports"):
+        source = write_project(tmp_path / f"src-{version}", tables=list(tables), description=description)
+        built = build_artifact(source_dir=source, version=version, project_slug=project.slug, builder="tests")
+        artifact, _ = artifact_upload(project=project, fileobj=io.BytesIO(built.content), user=user)
+        return artifact
+
+    return upload_version
+
+
+@pytest.fixture
+def localcloud_root(tmp_path):
+    return tmp_path / "localcloud"
+
+
+def _wait_for(condition, *, timeout: float, interval: float = 0.2, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+wait_for = _wait_for
+
+
+class WorkerProcess:
+    """A real `celery worker` process against the test database and Redis."""
+
+    def __init__(self, env: dict[str, str], logfile: Path, *, beat: bool = False, concurrency: int = 2):
+        self.logfile = logfile
+        args = [
+            sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",
+            f"--concurrency={concurrency}", "--prefetch-multiplier=1", "--without-gossip", "--without-mingle",
+        ]  # fmt: skip
+        if beat:
+            args += ["--beat", f"--schedule={logfile.parent / 'beat-schedule'}"]
+        with open(logfile, "ab") as out:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        _wait_for(lambda: b"ready." in logfile.read_bytes() or self.process.poll() is not None,
+                  timeout=60, message="the Celery worker to start")  # fmt: skip
+        if self.process.poll() is not None:
+            raise AssertionError(f"the Celery worker exited:\n{logfile.read_text()[-4000:]}")
+
+    def kill(self) -> None:
+        """Like a lost machine: no warning, no clean-up."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.logfile.read_text(errors="replace")
+
+
+@pytest.fixture
+def worker_env(live_server, media, localcloud_root, tmp_path):
+    """The environment a worker needs to share this test's database, storage and server."""
+    db = connection.settings_dict
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE") and not key.startswith("PYTEST")
+    }
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        CELERY_BROKER_URL=django_settings.CELERY_BROKER_URL,
+        SITE_URL=live_server.url,
+        MEDIA_ROOT=str(media),
+        LOCALCLOUD_ROOT=str(localcloud_root),
+        RUN_WORKSPACE_DIR=str(tmp_path / "runs"),
+        RUN_HEARTBEAT_INTERVAL="1",
+        RUN_HEARTBEAT_TIMEOUT="6",
+        RUN_REAPER_INTERVAL="2",
+        SECRET_KEY="test-only-secret-key",
+        DEBUG="false",
+    )
+    return env
+
+
+@pytest.fixture
+def start_worker(worker_env, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("worker tests share the PostgreSQL test database with a worker process")
+    celery_app.control.purge()  # nothing left over from an earlier run may reach this worker
+    workers: list[WorkerProcess] = []
+
+    def start(**options) -> WorkerProcess:
+        worker = WorkerProcess(worker_env, tmp_path / f"worker-{len(workers)}.log", **options)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
