@@ -41,7 +41,7 @@ class Dataset(LocalCloudResource):
                 Attribute("description", String(), optional=True),
                 Attribute("location", String(), optional=True, computed=True, default="EU", requires_replace=True),
                 Attribute("labels", Map(String()), optional=True),
-                Attribute("delete_contents_on_destroy", Bool(), optional=True),
+                Attribute("delete_contents_on_destroy", Bool(), optional=True, computed=True, default=False),
             ]
         )
 
@@ -60,7 +60,7 @@ class Dataset(LocalCloudResource):
             "description": as_configured(view["description"], reference.get("description")),
             "location": view["location"],
             "labels": as_configured(view["labels"], reference.get("labels")),
-            "delete_contents_on_destroy": reference.get("delete_contents_on_destroy"),
+            "delete_contents_on_destroy": bool(reference.get("delete_contents_on_destroy")),
         }
 
     def create(self, ctx: CreateContext, planned: dict) -> dict | None:

@@ -26,7 +26,9 @@ class Bucket(LocalCloudResource):
                 Attribute("storage_class", String(), optional=True, computed=True, default="STANDARD"),
                 Attribute("labels", Map(String()), optional=True),
                 Attribute("versioning", Bool(), optional=True),
-                Attribute("force_destroy", Bool(), optional=True, description="delete even when not empty"),
+                Attribute(
+                    "force_destroy", Bool(), optional=True, computed=True, default=False, description="delete if not empty"
+                ),
                 Attribute("url", String(), computed=True, description="gs://<name>"),
                 Attribute("path", String(), computed=True, description="the bucket's directory on this machine"),
             ]
@@ -48,7 +50,7 @@ class Bucket(LocalCloudResource):
             "storage_class": view["storage_class"],
             "labels": as_configured(view["labels"], reference.get("labels")),
             "versioning": as_configured(view["versioning"], reference.get("versioning")),
-            "force_destroy": reference.get("force_destroy"),
+            "force_destroy": bool(reference.get("force_destroy")),
             "url": f"gs://{name}",
             "path": str(storage.bucket_dir(self.store, view["project"], name)),
         }
