@@ -27,7 +27,12 @@ class Bucket(LocalCloudResource):
                 Attribute("labels", Map(String()), optional=True),
                 Attribute("versioning", Bool(), optional=True),
                 Attribute(
-                    "force_destroy", Bool(), optional=True, computed=True, default=False, description="delete if not empty"
+                    "force_destroy",
+                    Bool(),
+                    optional=True,
+                    computed=True,
+                    default=False,
+                    description="delete if not empty",
                 ),
                 Attribute("url", String(), computed=True, description="gs://<name>"),
                 Attribute("path", String(), computed=True, description="the bucket's directory on this machine"),

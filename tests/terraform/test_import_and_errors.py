@@ -27,7 +27,9 @@ module "dataset_legacy" {
     )
     workspace.init()
     assert "already exists" in workspace.fails("apply", "-auto-approve")
-    imported = workspace.run("import", "module.dataset_legacy.localcloud_dataset.this", f"projects/{PROJECT}/datasets/legacy")
+    imported = workspace.run(
+        "import", "module.dataset_legacy.localcloud_dataset.this", f"projects/{PROJECT}/datasets/legacy"
+    )
     assert "Import successful" in imported.stdout
     code, out = workspace.plan()
     assert code == 0, out
