@@ -1,0 +1,78 @@
+"""End to end: a real Celery worker on Redis runs real Terraform against the local cloud."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from deployments.choices import RunStatus
+from deployments.runs import run_start
+from tests.deployments.helpers import localcloud_resources, names_by_type, wait_finished
+
+pytestmark = [pytest.mark.worker, pytest.mark.terraform, pytest.mark.django_db(transaction=True)]
+
+
+def deploy(project, user, version, operation="apply", environment="dev"):
+    return run_start(
+        project=project, environment=environment, target="local", version=version, operation=operation, user=user
+    )
+
+
+def tables(localcloud_root, project_id="sc-123-example-dev") -> set[str]:
+    return names_by_type(localcloud_resources(localcloud_root, project_id)).get("table", set())
+
+
+def test_deploy_roll_back_and_destroy(start_worker, upload, project, lead, localcloud_root):
+    start_worker()
+    upload(project, lead, "0.1.0", tables=["summary"])
+    upload(project, lead, "0.2.0", tables=["summary", "details"])
+
+    first = wait_finished(deploy(project, lead, "0.1.0"))
+    assert first.status == RunStatus.SUCCEEDED, first.error
+    assert first.to_add and first.to_add >= 3 and first.terraform_version.startswith("Terraform v1.0.3")
+    assert [t.status for t in first.transitions.all()] == ["queued", "planning", "planned", "applying", "succeeded"]
+    assert first.log_lines.filter(type="apply_complete").exists()
+    assert all(r["state"] == "done" for r in first.resources)
+    assert tables(localcloud_root) == {"example_reports.summary"}
+
+    api = APIClient()
+    api.force_authenticate(lead)
+    [row] = [r for r in api.get(f"/api/projects/{project.slug}/deployments/").json() if r["environment"] == "dev"]
+    assert (row["deployed_version"], row["status"], row["deployed_by"]) == ("0.1.0", "succeeded", "alice")
+    assert row["deployed_at"]
+
+    second = wait_finished(deploy(project, lead, "0.2.0"))
+    assert second.status == RunStatus.SUCCEEDED, second.error
+    assert tables(localcloud_root) == {"example_reports.summary", "example_reports.details"}
+
+    rollback = wait_finished(deploy(project, lead, "0.1.0"))
+    assert rollback.status == RunStatus.SUCCEEDED, rollback.error
+    assert rollback.to_destroy == 1
+    assert tables(localcloud_root) == {"example_reports.summary"}
+
+    destroy = wait_finished(deploy(project, lead, "0.1.0", operation="destroy"))
+    assert destroy.status == RunStatus.SUCCEEDED, destroy.error
+    assert localcloud_resources(localcloud_root, "sc-123-example-dev") == []
+    row = api.get(f"/api/projects/{project.slug}/deployments/").json()[0]
+    assert row["deployed_version"] is None and row["status"] == "succeeded"
+    # The workspace is gone: nothing of the run is left on the worker's disk.
+    assert not list((localcloud_root.parent / "runs").glob("run-*"))
+
+
+def test_deploys_on_one_environment_run_one_after_the_other(start_worker, upload, project, lead):
+    start_worker(concurrency=2)
+    upload(project, lead, "0.1.0")
+    runs = [deploy(project, lead, "0.1.0"), deploy(project, lead, "0.1.0", operation="plan")]
+    for run in runs:
+        wait_finished(run)
+    assert [run.status for run in runs] == ["succeeded", "succeeded"]
+    assert runs[1].started_at >= runs[0].finished_at
+
+
+def test_deploys_on_two_environments_run_in_parallel(start_worker, upload, project, lead):
+    start_worker(concurrency=2)
+    upload(project, lead, "0.1.0")
+    runs = [deploy(project, lead, "0.1.0", environment=env) for env in ("dev", "test")]
+    for run in runs:
+        wait_finished(run)
+    assert [run.status for run in runs] == ["succeeded", "succeeded"]
+    # Each started before the other finished.
+    assert runs[0].started_at < runs[1].finished_at and runs[1].started_at < runs[0].finished_at
