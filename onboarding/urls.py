@@ -8,9 +8,10 @@ urlpatterns = [
     path("projects/register/confirm/", views.register_confirm, name="register_confirm"),
     path("projects/<slug:slug>/registered/", views.register_summary, name="register_summary"),
     path("projects/<slug:slug>/", views.project_detail, name="project_detail"),
+    # The other tabs (deploy, deployments, artifacts) are served by the deployments app.
     *[
         path(f"projects/<slug:slug>/{tab}/", views.project_detail, {"tab": tab}, name=f"project_{tab}")
-        for tab, _label in views.PROJECT_TABS[1:]
+        for tab in ("configuration", "details")
     ],
     path("teams/", views.team_list, name="team_list"),
     path("teams/new/", views.team_create, name="team_create"),

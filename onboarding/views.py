@@ -115,7 +115,7 @@ def project_list(request):
 
 
 def project_detail(request, slug, tab="overview"):
-    if tab not in dict(PROJECT_TABS):
+    if tab not in ("overview", "configuration", "details"):
         raise Http404(f"No tab {tab!r}.")
     project = project_for_user(request.user, slug)
     return render(
