@@ -16,11 +16,11 @@ from deployments import state_backend
 from deployments.choices import ACTIVE_STATUSES, Operation, RunStatus, Target
 from deployments.models import Artifact, Deployment, Run, RunTransition
 from onboarding.access import can_deploy
-from onboarding.models import Project
+from onboarding.models import Environment, Project
 from portal.audit import audit_record
 
 
-def deployment_get_or_create(*, project: Project, environment: str, target: str) -> Deployment:
+def _environment(project: Project, environment: str, target: str) -> Environment:
     env = project.environments.filter(name=environment).first()
     if env is None:
         allowed = ", ".join(project.environments.values_list("name", flat=True))
@@ -29,8 +29,7 @@ def deployment_get_or_create(*, project: Project, environment: str, target: str)
         )
     if target not in Target.values:
         raise ValidationError({"target": f"{target!r} is not a target; use one of: {', '.join(Target.values)}."})
-    deployment, _ = Deployment.objects.get_or_create(environment=env, target=target)
-    return deployment
+    return env
 
 
 def run_start(*, project: Project, environment: str, target: str, version: str, operation: str, user) -> Run:
@@ -41,6 +40,7 @@ def run_start(*, project: Project, environment: str, target: str, version: str, 
         raise ValidationError(
             {"operation": f"{operation!r} is not an operation; use one of: {', '.join(Operation.values)}."}
         )
+    env = _environment(project, environment, target)
     artifact = Artifact.objects.filter(project=project, version=version).first()
     if artifact is None:
         raise ValidationError({"version": f"{project} has no artifact version {version!r}; upload it first."})
@@ -52,7 +52,7 @@ def run_start(*, project: Project, environment: str, target: str, version: str, 
             }
         )
     with transaction.atomic():
-        deployment = deployment_get_or_create(project=project, environment=environment, target=target)
+        deployment, _ = Deployment.objects.get_or_create(environment=env, target=target)
         run = Run.objects.create(deployment=deployment, artifact=artifact, operation=operation, requested_by=user)
         RunTransition.objects.create(run=run, status=RunStatus.QUEUED, note=f"requested by {user.get_username()}")
         audit_record(actor=user, action=f"run.{operation}", obj=run, version=version, environment=environment)
@@ -153,9 +153,12 @@ def queue_position(run: Run) -> int:
     """How many runs go before this queued one (0 = it is next)."""
     if run.status != RunStatus.QUEUED:
         return 0
-    ahead = Run.objects.filter(deployment_id=run.deployment_id, status=RunStatus.QUEUED, id__lt=run.pk).count()
     active = Deployment.objects.filter(pk=run.deployment_id).values_list("active_run_id", flat=True).first()
-    return ahead + (1 if active and active != run.pk else 0)
+    if active == run.pk:
+        return 0
+    # The active run may itself still be "queued" (claimed, not yet started): count it once.
+    ahead = Run.objects.filter(deployment_id=run.deployment_id, status=RunStatus.QUEUED, id__lt=run.pk)
+    return ahead.exclude(pk=active).count() + (1 if active else 0)
 
 
 def reap_lost_runs() -> list[int]:

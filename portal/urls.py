@@ -18,5 +18,7 @@ urlpatterns = [
     path("api/", include("deployments.api.urls")),
     path("api/", include("onboarding.api.urls")),
     path("state/<int:deployment_id>/", state_endpoint, name="state"),
+    path("", include("deployments.run_urls")),
+    path("", include("deployments.urls")),
     path("", include("onboarding.urls")),
 ]

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from deployments.choices import Operation, Target
-from deployments.models import Artifact, Deployment, LogLine, Run
+from deployments.models import Artifact, LogLine, Run
 
 
 class ArtifactSerializer(serializers.ModelSerializer):
@@ -74,26 +74,15 @@ class LogLineSerializer(serializers.ModelSerializer):
         fields = ["seq", "at", "level", "type", "message", "raw"]
 
 
-class DeploymentRowSerializer(serializers.ModelSerializer):
-    environment = serializers.CharField(source="environment.name")
-    gcp_project_id = serializers.CharField(source="environment.gcp_project_id")
-    deployed_version = serializers.CharField(source="deployed_artifact.version", default=None)
-    status = serializers.CharField(source="current_run.status", default=None)
-    deployed_by = serializers.CharField(source="current_run.requested_by.username", default=None)
-    deployed_at = serializers.DateTimeField(source="current_run.created_at", default=None)
-    last_run = serializers.IntegerField(source="last_run_id", default=None)
-    active_run = serializers.IntegerField(source="active_run_id", default=None)
+class DeploymentRowSerializer(serializers.Serializer):
+    """A row of the deployments table (deployments.tables.DeploymentRow)."""
 
-    class Meta:
-        model = Deployment
-        fields = [
-            "environment",
-            "target",
-            "gcp_project_id",
-            "deployed_version",
-            "status",
-            "deployed_by",
-            "deployed_at",
-            "last_run",
-            "active_run",
-        ]
+    environment = serializers.CharField(source="environment.name")
+    target = serializers.CharField()
+    gcp_project_id = serializers.CharField(source="environment.gcp_project_id")
+    deployed_version = serializers.CharField(source="version", allow_null=True)
+    status = serializers.CharField(allow_null=True)
+    deployed_by = serializers.CharField(allow_null=True)
+    deployed_at = serializers.DateTimeField(allow_null=True)
+    last_run = serializers.IntegerField(source="deployment.last_run_id", default=None)
+    active_run = serializers.IntegerField(source="deployment.active_run_id", default=None)

@@ -17,7 +17,8 @@ from deployments.api.serializers import (
     RunSerializer,
 )
 from deployments.logs import log_lines_after
-from deployments.selectors import project_artifacts, project_deployments, run_for_user, visible_runs
+from deployments.selectors import project_artifacts, run_for_user, visible_runs
+from deployments.tables import deployment_rows
 from onboarding.access import project_for_user, visible_projects
 from onboarding.api.views import as_drf_error
 
@@ -138,11 +139,10 @@ class RunLogView(APIView):
         )
 
 
-class DeploymentListView(generics.ListAPIView):
-    """The deployments table of a project: one row per environment + target."""
+class DeploymentListView(APIView):
+    """The deployments table of a project: one row per environment + target, deployed or not."""
 
-    serializer_class = DeploymentRowSerializer
-    pagination_class = None
-
-    def get_queryset(self):
-        return project_deployments(project_for_user(self.request.user, self.kwargs["slug"]))
+    @extend_schema(responses={200: DeploymentRowSerializer(many=True)})
+    def get(self, request, slug):
+        rows = deployment_rows(project=project_for_user(request.user, slug))
+        return Response(DeploymentRowSerializer(rows, many=True).data)

@@ -1,0 +1,24 @@
+"""Pages of the deployments app, under /projects/<slug>/. Included before
+onboarding's URLs, so a project tab served here takes its route."""
+
+from django.urls import path
+
+from deployments import artifact_views
+
+urlpatterns = [
+    # Artifacts: "starter" and "diff" come before <version>, which they can never be (versions are semantic).
+    path("projects/<slug:slug>/artifacts/", artifact_views.artifact_list, name="project_artifacts"),
+    path("projects/<slug:slug>/artifacts/starter/", artifact_views.starter_download, name="artifact_starter"),
+    path("projects/<slug:slug>/artifacts/diff/", artifact_views.artifact_diff, name="artifact_diff"),
+    path("projects/<slug:slug>/artifacts/<str:version>/", artifact_views.artifact_detail, name="artifact_detail"),
+    path(
+        "projects/<slug:slug>/artifacts/<str:version>/download/",
+        artifact_views.artifact_download,
+        name="artifact_download",
+    ),
+    path(
+        "projects/<slug:slug>/artifacts/<str:version>/files/<path:path>",
+        artifact_views.artifact_file,
+        name="artifact_file",
+    ),
+]
