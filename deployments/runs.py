@@ -15,6 +15,7 @@ from django.utils import timezone
 from deployments import state_backend
 from deployments.choices import ACTIVE_STATUSES, Operation, RunStatus, Target
 from deployments.models import Artifact, Deployment, Run, RunTransition
+from deployments.signals import run_finished
 from onboarding.access import can_deploy
 from onboarding.models import Environment, Project
 from portal.audit import audit_record
@@ -130,6 +131,7 @@ def run_finish(*, run: Run, status: str, error: str = "", note: str = "") -> Non
             deployment.deployed_artifact = None
         deployment.save(update_fields=["active_run", "last_run", "deployed_artifact"])
         transaction.on_commit(lambda: run_dispatch(deployment_id=deployment.pk))
+        transaction.on_commit(lambda: run_finished.send(sender=Run, run=run))
 
 
 def run_cancel(*, run: Run, user) -> None:
@@ -144,6 +146,7 @@ def run_cancel(*, run: Run, user) -> None:
         if run.status == RunStatus.QUEUED and run.deployment.active_run_id != run.pk:
             note = f"cancelled by {user.get_username()} while queued"
             run_transition(run=run, status=RunStatus.CANCELLED, note=note, finished_at=timezone.now())
+            transaction.on_commit(lambda: run_finished.send(sender=Run, run=run))
             return
         # Running, or holding the slot before its worker started: the worker sees the request.
         Run.objects.filter(pk=run.pk).update(cancel_requested_at=timezone.now())
