@@ -21,6 +21,7 @@ PROJECT_TABS = [
     ("overview", "Overview"),
     ("deploy", "Deploy cloud infrastructure"),
     ("deployments", "Deployments / History"),
+    ("artifacts", "Artifacts"),  # served by deployments.artifact_views
     ("configuration", "Configuration"),
     ("details", "Details"),
 ]

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.deployments.conftest import media, upload, write_project  # noqa: F401 - fixtures shared with deploy tests
 from tests.dsl.contract_modules import write_contract_modules
 
 REPO = Path(__file__).resolve().parents[2]
