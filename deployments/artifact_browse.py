@@ -26,7 +26,7 @@ DIFF_LIMIT = 512 * 1024
 
 def artifact_list(project: Project) -> QuerySet[Artifact]:
     """The project's artifacts, newest version first, each with `run_count`."""
-    return project_artifacts(project).annotate(run_count=Count("runs"))
+    return project_artifacts(project).select_related("project").annotate(run_count=Count("runs"))
 
 
 @dataclass(frozen=True)
