@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from onboarding.models import Environment, Membership, Project, Team
+from onboarding.models import Environment, Membership, Project, SharedChange, SharedDagDeploy, SharedMembership, Team
 
 
 class MembershipInline(admin.TabularInline):
@@ -56,6 +56,68 @@ class EnvironmentAdmin(admin.ModelAdmin):
     search_fields = ["gcp_project_id", "project__slug"]
     readonly_fields = ["project", "name", "gcp_project_id"]
     list_select_related = ["project"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class SharedChangeInline(admin.TabularInline):
+    model = SharedChange
+    extra = 0
+    fields = ["kind", "version", "requested_by", "created_at", "awaiting_stage"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SharedMembership)
+class SharedMembershipAdmin(admin.ModelAdmin):
+    """History of the shared composer's members; changes go through Hangar so they are built and deployed."""
+
+    list_display = ["project", "state", "requested_by", "requested_at", "joined_at", "left_by", "left_at"]
+    list_filter = ["state", "project__team"]
+    search_fields = ["project__slug", "project__team__name"]
+    list_select_related = ["project", "requested_by", "left_by"]
+    readonly_fields = [
+        "project",
+        "state",
+        "requested_by",
+        "requested_at",
+        "joined_at",
+        "left_by",
+        "left_at",
+        "created_accounts",
+    ]
+    inlines = [SharedChangeInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SharedChange)
+class SharedChangeAdmin(admin.ModelAdmin):
+    list_display = ["membership", "kind", "version", "requested_by", "created_at", "awaiting_stage"]
+    list_filter = ["kind"]
+    search_fields = ["membership__project__slug", "version"]
+    readonly_fields = ["membership", "kind", "artifact", "version", "requested_by", "created_at", "awaiting_stage"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SharedDagDeploy)
+class SharedDagDeployAdmin(admin.ModelAdmin):
+    list_display = ["membership", "stage", "file_count", "total_bytes", "deployed_by", "deployed_at"]
+    list_filter = ["stage"]
+    readonly_fields = ["membership", "stage", "file_count", "total_bytes", "files", "deployed_by", "deployed_at"]
 
     def has_add_permission(self, request):
         return False

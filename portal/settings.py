@@ -199,3 +199,22 @@ RUN_WORKSPACE_DIR = Path(env_str("RUN_WORKSPACE_DIR", str(VAR_DIR / "runs")))
 CELERY_BEAT_SCHEDULE = {
     "reap-lost-runs": {"task": "deployments.tasks.reap_lost_runs", "schedule": float(RUN_REAPER_INTERVAL)},
 }
+
+# The Managed Shared Composer: one Airflow environment per stage that projects join
+# (see docs/shared-composer.md).
+SHARED_COMPOSER_SERVICE_CONTROL_ID = env_int("SHARED_COMPOSER_SERVICE_CONTROL_ID", 1)
+SHARED_COMPOSER_NAME = env_str("SHARED_COMPOSER_NAME", "msc")
+SHARED_COMPOSER_TEAM = env_str("SHARED_COMPOSER_TEAM", "platform")
+# "auto": test, then prod, after the stage before succeeds; "approval": an admin or platform lead approves each.
+SHARED_COMPOSER_PROMOTION = env_str("SHARED_COMPOSER_PROMOTION", "auto")
+SHARED_COMPOSER_SCHEDULER_ACCOUNT = env_str("SHARED_COMPOSER_SCHEDULER_ACCOUNT", "bigdata-scheduler")
+SHARED_COMPOSER_COMPUTE_ACCOUNT = env_str("SHARED_COMPOSER_COMPUTE_ACCOUNT", "bigdata-compute")
+SHARED_COMPOSER_GROUP_DOMAIN = env_str("SHARED_COMPOSER_GROUP_DOMAIN", "groups.hangar.local")
+SHARED_COMPOSER_DAG_LIMIT = env_int("SHARED_COMPOSER_DAG_LIMIT", 50)
+SHARED_COMPOSER_DAG_MAX_BYTES = env_int("SHARED_COMPOSER_DAG_MAX_BYTES", 5 * 1024 * 1024)
+SHARED_COMPOSER_COST_PER_ENVIRONMENT = env_int("SHARED_COMPOSER_COST_PER_ENVIRONMENT", 500)
+SHARED_COMPOSER_MAINTENANCE_HOURS = env_int("SHARED_COMPOSER_MAINTENANCE_HOURS", 4)
+if SHARED_COMPOSER_PROMOTION not in ("auto", "approval"):
+    raise ImproperlyConfigured(
+        f"SHARED_COMPOSER_PROMOTION={SHARED_COMPOSER_PROMOTION!r} is not a policy; use 'auto' or 'approval'"
+    )

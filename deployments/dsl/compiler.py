@@ -48,6 +48,11 @@ def compile_environment(*, spec: EnvironmentSpec, target: str = "local", project
             )
         )
         modules.extend(_impersonations(account, resolved.module_source("impersonation")))
+    for composer in spec.composers:
+        if composer.shared is not None:
+            shared_modules, shared_outputs = _shared(composer, resolved.module_source)
+            modules.extend(shared_modules)
+            outputs.extend(shared_outputs)
     for dataset in spec.datasets:
         if dataset.managed:
             modules.append(_dataset(dataset, resolved.module_source("dataset")))
@@ -81,6 +86,11 @@ def used_modules(spec: EnvironmentSpec) -> list[str]:
         names.add("service_account")
     if any(account.impersonated_by for account in spec.service_accounts):
         names.add("impersonation")
+    members = [member for composer in spec.composers if composer.shared for member in composer.shared.members]
+    if members:
+        names.update(("impersonation", "bucket_access", "project_iam_member"))
+    if any(member.create_service_account for member in members):
+        names.add("service_account")
     if any(dataset.managed for dataset in spec.datasets):
         names.add("dataset")
     if any(dataset.tables for dataset in spec.datasets):
@@ -154,6 +164,90 @@ def _impersonations(account: ServiceAccount, source: str) -> list[Block]:
             )
         )
     return blocks
+
+
+COMPOSER_USER_ROLE = "roles/composer.user"
+
+
+def _label_part(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", text)
+
+
+def _shared(composer: Composer, module_source) -> tuple[list[Block], list[Block]]:
+    """A shared composer's members: per member its compute account (when this definition owns it), the
+    scheduler's impersonation of it and its DAG folder; per team group the Composer User role."""
+    assert composer.shared is not None
+    scheduler = Expr(f"module.service_account_{composer.shared.scheduler}.email")
+    bucket = Expr(f"module.composer_{composer.name}.dag_bucket")
+    blocks: list[Block] = []
+    members: dict[str, object] = {}
+    for member in composer.shared.members:
+        label = f"member_{member.project}"
+        account_email: object = member.service_account_email
+        if member.create_service_account:
+            blocks.append(
+                _module(
+                    f"{label}_account",
+                    module_source("service_account"),
+                    [
+                        Attribute("project_id", member.project_id),
+                        Attribute("account_id", member.service_account),
+                        Attribute("display_name", f"{member.project} compute (shared composer {composer.name})"),
+                    ],
+                )
+            )
+            account_email = Expr(f"module.{label}_account.email")
+        blocks.append(
+            _module(
+                f"{label}_impersonation",
+                module_source("impersonation"),
+                [Attribute("service_account_email", account_email), Attribute("impersonator_email", scheduler)],
+            )
+        )
+        blocks.append(
+            _module(
+                f"{label}_dags",
+                module_source("bucket_access"),
+                [
+                    Attribute("bucket", bucket),
+                    Attribute("prefix", member.dag_prefix),
+                    Attribute("members", [f"group:{member.group}"]),
+                ],
+            )
+        )
+        members[member.project] = {
+            "project_id": member.project_id,
+            "service_account": member.service_account_email,
+            "dag_folder": Expr(f'"gs://${{module.composer_{composer.name}.dag_bucket}}/{member.dag_prefix}"'),
+        }
+    # One grant per group: several projects of one team share it, and it stays while any of them is a member.
+    for group in sorted({member.group for member in composer.shared.members}):
+        blocks.append(
+            _module(
+                f"composer_user_{_label_part(group)}",
+                module_source("project_iam_member"),
+                [
+                    Attribute("project_id", PROJECT_ID),
+                    Attribute("role", COMPOSER_USER_ROLE),
+                    Attribute("member", f"group:{group}"),
+                ],
+            )
+        )
+    output = Block(
+        "output",
+        [f"shared_{composer.name}_members"],
+        body=[
+            Attribute("description", f"Members of the shared composer {composer.name}"),
+            Attribute(
+                "value",
+                {
+                    "scheduler": scheduler,
+                    "members": members,
+                },
+            ),
+        ],
+    )
+    return blocks, [output]
 
 
 def _dataset(dataset: Dataset, source: str) -> Block:

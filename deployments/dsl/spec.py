@@ -33,6 +33,31 @@ class Dataset:
 
 
 @dataclass(frozen=True)
+class SharedMember:
+    """A project onboarded to a shared composer: grants in this environment (docs/shared-composer.md)."""
+
+    project: str  # the member's Hangar project, sc-<id>-<name>; its DAG folder is dags/<project>/
+    project_id: str  # the member's cloud project in this environment, <project>-<env>
+    group: str  # the member team's group e-mail: DAG folder access and the Composer User role
+    service_account: str = "bigdata-compute"  # account id of the member's compute account in project_id
+    create_service_account: bool = False  # True: this definition creates (and owns) that account
+
+    @property
+    def service_account_email(self) -> str:
+        return f"{self.service_account}@{self.project_id}.iam.gserviceaccount.com"
+
+    @property
+    def dag_prefix(self) -> str:
+        return f"dags/{self.project}/"
+
+
+@dataclass(frozen=True)
+class SharedEnvironment:
+    scheduler: str  # a service account of the same file; members' compute accounts let it act as them
+    members: tuple[SharedMember, ...] = ()
+
+
+@dataclass(frozen=True)
 class Composer:
     name: str
     version: str | None = None  # None: the module's default image
@@ -40,6 +65,7 @@ class Composer:
     pypi_packages: dict[str, str] = field(default_factory=dict)
     env_variables: dict[str, str] = field(default_factory=dict)
     custom_labels: dict[str, str] = field(default_factory=dict)
+    shared: SharedEnvironment | None = None  # set: a shared environment that other projects join
 
 
 @dataclass(frozen=True)

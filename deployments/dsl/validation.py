@@ -16,7 +16,16 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from deployments.dsl.composer_versions import COMPOSER_IMAGE_VERSIONS
 from deployments.dsl.errors import DslError, DslProblem, did_you_mean, quoted_list
-from deployments.dsl.spec import Composer, Dataset, EnvironmentSpec, ServiceAccount, Table, TimePartitioning
+from deployments.dsl.spec import (
+    Composer,
+    Dataset,
+    EnvironmentSpec,
+    ServiceAccount,
+    SharedEnvironment,
+    SharedMember,
+    Table,
+    TimePartitioning,
+)
 from deployments.dsl.yaml_loader import YamlLimits, load_yaml, mapping_pairs, position, problem_at, scalar_value
 
 _Named = TypeVar("_Named", Composer, Dataset, Table, ServiceAccount)
@@ -37,6 +46,8 @@ PYPI_SPECIFIER = re.compile(rf"^(?:{_CLAUSE}(?:\s*,\s*{_CLAUSE})*)?$")
 ENV_VARIABLE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 LOCATION = re.compile(r"^(?:EU|US|[a-z]+-[a-z]+[0-9]+)$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]{2,}$")
+PROJECT_SLUG = re.compile(r"^sc-[1-9][0-9]*-[a-z](?:[a-z0-9-]*[a-z0-9])?$")
+ENVIRONMENT_SUFFIXES = ("dev", "test", "prod")
 PARTITION_TYPES = ("DAY", "HOUR", "MONTH", "YEAR")
 MAX_LABELS = 64
 MAX_CLUSTERING = 4
@@ -44,7 +55,17 @@ MAX_CLUSTERING = 4
 TOP_KEYS = ("infrastructure", "definitions")
 CLOUD_KEYS = ("gcp",)
 GCP_KEYS = ("composers", "datasets", "service_accounts", "processing_clusters")
-COMPOSER_KEYS = ("name", "version", "airflow_config_overrides", "pypi_packages", "env_variables", "custom_labels")
+COMPOSER_KEYS = (
+    "name",
+    "version",
+    "airflow_config_overrides",
+    "pypi_packages",
+    "env_variables",
+    "custom_labels",
+    "shared",
+)
+SHARED_KEYS = ("scheduler", "members")
+SHARED_MEMBER_KEYS = ("project", "project_id", "group", "service_account", "create_service_account")
 DATASET_KEYS = ("name", "managed", "parameters", "tables")
 DATASET_PARAMETER_KEYS = ("description", "location", "custom_labels")
 TABLE_KEYS = ("name", "parameters")
@@ -77,6 +98,10 @@ class _Checker:
         self.problems: list[DslProblem] = []
         # Impersonators by service account, checked once every composer name is known.
         self.impersonator_nodes: dict[str, list[tuple[Node, str]]] = {}
+        # Schedulers of shared composers, checked once every service account is known.
+        self.scheduler_nodes: list[tuple[Node, str]] = []
+        # Member projects of shared composers: where each was first listed, to refuse a second listing.
+        self.member_projects: dict[str, Node] = {}
 
     # -- reporting -------------------------------------------------------
 
@@ -244,6 +269,15 @@ class _Checker:
         composer_names = [composer.name for _, composer in composers]
         for node, account in accounts:
             self.impersonators_exist(node, account, composer_names)
+        account_names = [account.name for _, account in accounts]
+        for node, scheduler in self.scheduler_nodes:
+            if scheduler not in account_names:
+                hint = did_you_mean(scheduler, account_names)
+                known = quoted_list(account_names) if account_names else "none"
+                self.report(
+                    node,
+                    f"scheduler '{scheduler}' names no service account of this file;{hint} service accounts: {known}",
+                )
         return EnvironmentSpec(
             composers=tuple(composer for _, composer in composers),
             datasets=tuple(dataset for _, dataset in datasets),
@@ -315,6 +349,7 @@ class _Checker:
             value_check=self.scalar_as_text,
         )
         labels = self.labels(fields["custom_labels"][1], "custom_labels") if "custom_labels" in fields else {}
+        shared = self.shared(fields["shared"][1]) if "shared" in fields else None
         if name is None:
             return None
         return node, Composer(
@@ -324,6 +359,91 @@ class _Checker:
             pypi_packages=packages,
             env_variables=variables,
             custom_labels=labels,
+            shared=shared,
+        )
+
+    def shared(self, node: Node) -> SharedEnvironment | None:
+        """A composer shared with other projects: its scheduler account and its members."""
+        fields = self.mapping(node, "shared", SHARED_KEYS)
+        if fields is None:
+            return None
+        scheduler = None
+        if "scheduler" not in fields:
+            self.report(node, "shared needs a 'scheduler': a service account of this file that runs members' tasks")
+        else:
+            scheduler = self.text(
+                fields["scheduler"][1],
+                "scheduler",
+                pattern=ACCOUNT_ID,
+                rule="use the name of a service account of this file (6 to 30 lower-case letters, digits and '-')",
+            )
+            if scheduler is not None:
+                self.scheduler_nodes.append((fields["scheduler"][1], scheduler))
+        members_node = fields["members"][1] if "members" in fields else _NONE
+        members = [self.shared_member(item) for item in self.items(members_node, "'members'")]
+        if scheduler is None:
+            return None
+        return SharedEnvironment(scheduler=scheduler, members=tuple(m for m in members if m is not None))
+
+    def shared_member(self, node: Node) -> SharedMember | None:
+        fields = self.mapping(node, "member", SHARED_MEMBER_KEYS)
+        if fields is None:
+            return None
+        missing = [key for key in ("project", "project_id", "group") if key not in fields]
+        if missing:
+            self.report(node, f"member needs {quoted_list(missing)}")
+            return None
+        project = self.text(
+            fields["project"][1],
+            "member project",
+            pattern=PROJECT_SLUG,
+            rule="use the member's Hangar project, sc-<service control id>-<name>, e.g. 'sc-123-example'",
+        )
+        project_id = self.text(fields["project_id"][1], "member project_id")
+        if project is not None and project_id is not None:
+            allowed = [f"{project}-{env}" for env in ENVIRONMENT_SUFFIXES]
+            if project_id not in allowed:
+                self.report(
+                    fields["project_id"][1],
+                    f"member project_id '{project_id}' is not a cloud project of {project}; allowed: "
+                    f"{quoted_list(allowed)}",
+                )
+                project_id = None
+        group = self.text(
+            fields["group"][1],
+            "member group",
+            pattern=EMAIL,
+            rule="use the team's group e-mail address, e.g. 'data-engine@groups.example.com'",
+        )
+        account = "bigdata-compute"
+        if "service_account" in fields:
+            account = self.text(
+                fields["service_account"][1],
+                "member service_account",
+                pattern=ACCOUNT_ID,
+                rule="use the account id (the part before '@'): 6 to 30 lower-case letters, digits and '-', "
+                "starting with a letter and not ending with '-'",
+            )
+        create = False
+        if "create_service_account" in fields:
+            create = self.boolean(fields["create_service_account"][1], "'create_service_account'")
+        if project is not None:
+            if project in self.member_projects:
+                line, _ = position(self.member_projects[project])
+                self.report(
+                    fields["project"][1],
+                    f"project '{project}' is a member already (line {line}); a project joins a shared environment once",
+                )
+                return None
+            self.member_projects[project] = fields["project"][1]
+        if None in (project, project_id, group, account, create):
+            return None
+        return SharedMember(
+            project=project,
+            project_id=project_id,
+            group=group,
+            service_account=account,
+            create_service_account=create,
         )
 
     def pypi_specifier(self, node: Node, what: str) -> str | None:

@@ -19,7 +19,8 @@ def test_unknown_key_suggests_the_closest(infra):
     text = "infrastructure:\n  gcp:\n    composers:\n      - name: c\n        verison: v2\n"
     assert problems_of(text, infra) == [
         "infrastructure/dev/main.yaml:5:9: unknown key 'verison' in composer; did you mean 'version'? allowed: "
-        "'name', 'version', 'airflow_config_overrides', 'pypi_packages', 'env_variables', 'custom_labels'"
+        "'name', 'version', 'airflow_config_overrides', 'pypi_packages', 'env_variables', 'custom_labels', "
+        "'shared'"
     ]
 
 

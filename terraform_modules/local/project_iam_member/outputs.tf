@@ -1,0 +1,4 @@
+output "id" {
+  description = "The grant's id: projects/<project> <role> <member>."
+  value       = localcloud_iam_member.this.id
+}
