@@ -107,8 +107,12 @@ def artifact_file(request, slug, version, path):
 def artifact_download(request, slug, version):
     project = project_for_user(request.user, slug)
     artifact = artifact_for_project(project, version)
+    try:
+        stored = artifact.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(f"The stored zip of version {version} is missing; ask an admin.") from None
     return FileResponse(
-        artifact.file.open("rb"),
+        stored,
         as_attachment=True,
         filename=f"{project.slug}-{artifact.version}.zip",
         content_type="application/zip",

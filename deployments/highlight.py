@@ -44,9 +44,10 @@ _JSON = re.compile(
 )
 
 # YAML: a key at the start of a line (after indentation and list dashes), then the value.
+# The key ends in a non-space, so matching stays linear on long runs of spaces.
 _YAML_KEY = re.compile(
     r"""^(?P<lead>[ \t]*(?:-[ \t]+)*)
-    (?P<key>"[^"\n]*"|'[^'\n]*'|[^\s#'"\[\]{},&*!|>%@`\-][^\n#:]*?)
+    (?P<key>"[^"\n]*"|'[^'\n]*'|[^\s#'"\[\]{},&*!|>%@`\-](?:[^\n#:]*[^\s#:])?)
     (?P<colon>[ \t]*:)(?=[ \t]|$)""",
     re.VERBOSE,
 )

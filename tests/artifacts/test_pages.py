@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import time
 import zipfile
 
 import pytest
@@ -10,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from deployments.artifact_browse import artifact_file_view
+from deployments.artifact_browse import VIEW_LIMIT, artifact_file_view
 from deployments.artifact_services import artifact_upload, version_key
+from deployments.highlight import highlight
 from deployments.models import Artifact, Deployment, Run
 from onboarding.access import can_deploy
 from tests.artifacts.pages import build
@@ -279,3 +281,53 @@ def test_the_same_version_twice_has_no_difference(client_for, member, project, s
 
 def test_a_diff_with_an_unknown_version_is_404(client_for, member, project, stored):
     assert client_for(member).get(url("artifact_diff", project) + "?from=0.1.0&to=7.0.0").status_code == 404
+
+
+# The highlighter ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "terraform",
+            '# <script>x</script>\nresource "<b>" "y" {\n  a = "<i>" /* <p> */\n  b = <<EOT\n<img>\nEOT\n}\n',
+        ),
+        ("yaml", "<script>: \"<b>\"  # <i>\n- <p>: '<img>'\n"),
+        ("json", '{"<script>": "<b>", "n": 1}'),
+        (None, "<script>alert(1)</script>"),
+    ],
+)
+def test_the_highlighter_escapes_every_kind_of_token(language, text):
+    html = "\n".join(highlight(text, language))
+    for tag in ("<script>", "<b>", "<i>", "<p>", "<img>"):
+        assert tag not in html
+    assert "&lt;" in html and html.count("\n") == text.rstrip("\n").count("\n")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("yaml", "a" + " " * VIEW_LIMIT),
+        ("yaml", "- " * (VIEW_LIMIT // 2) + "x"),
+        ("terraform", ("a" + " " * 1000) * (VIEW_LIMIT // 1001)),
+        ("terraform", "a " + '"x" ' * (VIEW_LIMIT // 4)),
+        ("terraform", "<<EOT\n" * (VIEW_LIMIT // 6)),
+        ("json", '"a' * (VIEW_LIMIT // 2)),
+    ],
+)
+def test_the_highlighter_stays_linear_on_hostile_input(language, text):
+    started = time.monotonic()
+    highlight(text, language)
+    assert time.monotonic() - started < 5, "the tokenizer backtracks: a page this size would hang a worker"
+
+
+def test_a_missing_stored_zip_is_reported_not_a_server_error(client_for, member, project, stored):
+    old, _new = stored
+    old.file.storage.delete(old.file.name)
+    client = client_for(member)
+    assert client.get(url("artifact_download", project, "0.1.0")).status_code == 404
+    detail = client.get(url("artifact_detail", project, "0.1.0"))
+    assert detail.status_code == 200 and detail.context["folders"][0].files[0].size is None
+    file_page = client.get(url("artifact_file", project, "0.1.0", "hangar.yaml"))
+    assert file_page.status_code == 200 and 'class="code"' not in file_page.text
