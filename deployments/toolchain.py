@@ -111,6 +111,7 @@ def terraform_env(
         "TF_INPUT": "0",
         "CHECKPOINT_DISABLE": "1",
         "LOCALCLOUD_ROOT": str(localcloud_root_dir or localcloud_root()),
+        "LOCALCLOUD_LATENCY_MS": str(_settings().LOCALCLOUD_LATENCY_MS),
     }
     env.update(extra or {})
     env.pop("TF_PLUGIN_CACHE_DIR", None)  # providers come from the mirror, never from a shared cache

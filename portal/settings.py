@@ -158,6 +158,8 @@ TERRAFORM_BINARY = env_str("TERRAFORM_BINARY") or _bundled_terraform()
 TERRAFORM_DIR = Path(env_str("TERRAFORM_DIR", str(VAR_DIR / "terraform")))
 TERRAFORM_MIRROR_DIR = Path(env_str("TERRAFORM_MIRROR_DIR", str(TERRAFORM_DIR / "mirror")))
 LOCALCLOUD_ROOT = Path(env_str("LOCALCLOUD_ROOT", str(VAR_DIR / "localcloud")))
+# Simulated API latency of the local cloud per change, in milliseconds (0 = none).
+LOCALCLOUD_LATENCY_MS = env_int("LOCALCLOUD_LATENCY_MS", 0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,5 +1,8 @@
 """What every local cloud resource shares: the store, error reporting, null handling."""
 
+import functools
+import os
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,6 +17,20 @@ if TYPE_CHECKING:
     from localcloud.provider.plugin import LocalCloudProvider
 
 T = TypeVar("T")
+# Milliseconds every create, update and delete waits, like a real cloud API does:
+# lets demos and tests watch a run, cancel it or lose its worker mid-apply.
+LATENCY_ENV = "LOCALCLOUD_LATENCY_MS"
+
+
+def _with_latency(operation: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(operation)
+    def slowed(*args: Any, **kwargs: Any) -> T:
+        latency = int(os.environ.get(LATENCY_ENV) or 0)
+        if latency > 0:
+            time.sleep(latency / 1000)
+        return operation(*args, **kwargs)
+
+    return slowed
 
 
 def is_known(value: Any) -> bool:
@@ -48,6 +65,12 @@ class LocalCloudResource(Resource):
 
     def __init__(self, provider: "LocalCloudProvider") -> None:
         self.provider = provider
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("create", "update", "delete"):
+            if name in cls.__dict__:
+                setattr(cls, name, _with_latency(cls.__dict__[name]))
 
     @property
     def store(self) -> Store:

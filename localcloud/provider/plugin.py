@@ -2,6 +2,8 @@
 
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 from tf import runner
@@ -65,7 +67,22 @@ class LocalCloudProvider(Provider):
         return [Dataset, Table, ServiceAccount, IamBinding, IamMember, Bucket, ComposerEnvironment]
 
 
+def _exit_with_terraform() -> None:
+    """Terraform normally stops its plugins; if it is killed, nothing does. Exit when the
+    parent process is gone (we are re-parented), so no orphan keeps the store open."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
+    _exit_with_terraform()
     runner.run_provider(LocalCloudProvider(), argv or sys.argv)
 
 
