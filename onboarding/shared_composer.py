@@ -177,6 +177,7 @@ def shared_definition(*, members: list[SharedMembership], team: str | None = Non
                     "composers": [
                         {
                             "name": composer_name(),
+                            "env_variables": {"DEPLOY_ENV": stage},
                             "shared": {"scheduler": settings.SHARED_COMPOSER_SCHEDULER_ACCOUNT, "members": entries},
                         }
                     ],
@@ -229,6 +230,35 @@ def _build_and_deploy(*, platform: Project, change: SharedChange) -> None:
     run_start(
         project=platform, environment=STAGES[0], target="local", version=artifact.version, operation="apply", user=bot
     )
+
+
+def shared_deploy_definition(*, user=None):
+    """Build the current definition as a new version and deploy it to dev, outside any membership change
+    (the setup command's --deploy: the shared environment before its first member, or a re-sync)."""
+    from deployments.artifact_services import artifact_upload
+    from deployments.artifacts.build import build_artifact
+    from deployments.runs import run_start
+
+    platform = shared_platform_project()
+    bot = system_user()
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=platform.pk)
+        members = list(SharedMembership.objects.filter(state__in=WANTED).select_related("project__team"))
+        with tempfile.TemporaryDirectory(prefix="hangar-shared-") as tmp:
+            root = Path(tmp)
+            for name, text in shared_definition(members=members, team=platform.team.slug).items():
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                (root / name).write_text(text)
+            built = build_artifact(
+                source_dir=root, version=next_version(platform), project_slug=platform.slug, builder=SYSTEM_USERNAME
+            )
+        artifact, _ = artifact_upload(project=platform, fileobj=BytesIO(built.content), user=bot)
+        run = run_start(
+            project=platform, environment=STAGES[0], target="local", version=artifact.version, operation="apply",
+            user=bot,
+        )  # fmt: skip
+        audit_record(actor=user or bot, action="shared_composer.deploy", obj=platform, version=artifact.version)
+    return run
 
 
 def _missing_accounts(project: Project) -> list[str]:
@@ -463,7 +493,9 @@ def dag_snippet(project: Project) -> str:
     prefix = project.slug
     account = settings.SHARED_COMPOSER_COMPUTE_ACCOUNT
     return (
-        f"env = Variable.get('env')  # dev, test or prod: the shared environment's stage\n"
+        "import os\n"
+        "\n"
+        "env = os.environ['DEPLOY_ENV']  # dev, test or prod: set by each stage of the shared environment\n"
         f"gcp_project = f'{prefix}-{{env}}'\n"
         f"gcp_service_account = f'{account}@{{gcp_project}}.iam.gserviceaccount.com'\n"
         "IMPERSONATION_CHAIN = [gcp_service_account]\n"

@@ -119,16 +119,12 @@ def project_detail(request, slug, tab="overview"):
     if tab not in ("overview", "configuration", "details"):
         raise Http404(f"No tab {tab!r}.")
     project = project_for_user(request.user, slug)
-    return render(
-        request,
-        f"onboarding/project_{tab}.html",
-        {
-            "project": project,
-            "environments": project.environments.all(),
-            "tabs": PROJECT_TABS,
-            "tab": tab,
-        },
-    )
+    context = {"project": project, "environments": project.environments.all(), "tabs": PROJECT_TABS, "tab": tab}
+    if tab == "overview":
+        from onboarding.shared_views import project_shared_context
+
+        context["shared"] = project_shared_context(project, request.user)
+    return render(request, f"onboarding/project_{tab}.html", context)
 
 
 def team_list(request):
