@@ -23,3 +23,7 @@ def policy(shared_settings, worker_env):
 
     set_policy("approval")
     return set_policy
+
+
+from tests.browser.conftest import browser, login, page  # noqa: E402, F401  (Playwright fixtures)
+from tests.terraform.conftest import terraform_toolchain, workspace  # noqa: E402, F401  (real Terraform)

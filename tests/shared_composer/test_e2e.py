@@ -46,8 +46,11 @@ def test_onboard_grants_in_dev_and_offboard_removes_them(start_worker, policy, p
 
     dev = only_run(change, "dev")
     assert dev.status == RunStatus.SUCCEEDED, dev.error
-    membership = SharedMembership.objects.get(project=project)
-    assert membership.state == SharedMembership.State.ACTIVE and membership.joined_at
+    # The worker records the outcome on the membership right after the run's own commit.
+    membership = wait_for(
+        lambda: SharedMembership.objects.filter(project=project, state="active").first(), timeout=30, message="joined"
+    )
+    assert membership.joined_at
     assert membership.created_accounts == ["dev", "test", "prod"]
     change.refresh_from_db()
     assert change.awaiting_stage == "test"  # policy "approval": test waits
@@ -64,8 +67,10 @@ def test_onboard_grants_in_dev_and_offboard_removes_them(start_worker, policy, p
     assert leave.version == "0.1.1"
     dev = only_run(leave, "dev")
     assert dev.status == RunStatus.SUCCEEDED, dev.error
-    membership.refresh_from_db()
-    assert membership.state == SharedMembership.State.LEFT and membership.left_at and membership.left_by == lead
+    membership = wait_for(
+        lambda: SharedMembership.objects.filter(project=project, state="left").first(), timeout=30, message="left"
+    )
+    assert membership.left_at and membership.left_by == lead
     assert grants(localcloud_root) == {"impersonation": None, "dags": {}, "composer_user": []}
     # The shared environment itself stays.
     assert any(r["type"] == "composer_environment" for r in localcloud_resources(localcloud_root, "sc-1-msc-dev"))
@@ -89,3 +94,20 @@ def test_approval_promotes_to_the_next_stage(start_worker, policy, project, lead
     assert test.status == RunStatus.SUCCEEDED, test.error
     assert grants(localcloud_root, "test")["composer_user"] == [GROUP]
     wait_for(lambda: SharedChange.objects.get(pk=change.pk).awaiting_stage == "prod", timeout=30, message="prod")
+
+
+def test_auto_promotion_goes_dev_test_prod(start_worker, policy, project, lead, localcloud_root):
+    policy("auto")
+    start_worker()
+    change = shared_onboard(project=project, user=lead)
+    wait_for(lambda: len(change_runs(change)) == 3, timeout=240, message="runs in dev, test and prod")
+    runs = [wait_finished(run) for run in change_runs(change)]
+    assert [(r.deployment.environment.name, r.status) for r in runs] == [
+        ("dev", "succeeded"),
+        ("test", "succeeded"),
+        ("prod", "succeeded"),
+    ]
+    assert runs[0].finished_at <= runs[1].created_at and runs[1].finished_at <= runs[2].created_at
+    found = grants(localcloud_root, "prod")
+    assert found["impersonation"] == {"roles/iam.serviceAccountTokenCreator": [SCHEDULER.format(stage="prod")]}
+    assert found["composer_user"] == [GROUP]
