@@ -495,7 +495,7 @@ def dag_snippet(project: Project) -> str:
     return (
         "import os\n"
         "\n"
-        "env = os.environ['DEPLOY_ENV']  # dev, test or prod: set by each stage of the shared environment\n"
+        "env = os.environ['DEPLOY_ENV']  # dev, test or prod, set by the shared environment\n"
         f"gcp_project = f'{prefix}-{{env}}'\n"
         f"gcp_service_account = f'{account}@{{gcp_project}}.iam.gserviceaccount.com'\n"
         "IMPERSONATION_CHAIN = [gcp_service_account]\n"
