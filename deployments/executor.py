@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from deployments import runs, state_backend, toolchain
+from deployments import live, runs, state_backend, toolchain
 from deployments.choices import Operation, RunStatus
 from deployments.logs import RunLog
 from deployments.models import Run
@@ -217,6 +217,7 @@ def _step(state: RunState, name: str, args: list[str], workdir: Path, env: dict[
             dirty_resources = True
         if dirty_resources and time.monotonic() - last_resource_save > 0.5:
             Run.objects.filter(pk=run.pk).update(resources=state.findings.resource_list())
+            live.notify(run.pk)
             dirty_resources, last_resource_save = False, time.monotonic()
     code = process.wait()
     with state.lock:

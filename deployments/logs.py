@@ -6,6 +6,7 @@ from collections import deque
 from django.db.models import Max
 from django.utils import timezone
 
+from deployments import live
 from deployments.models import LogLine, Run
 from deployments.terraform_json import ParsedLine
 
@@ -32,6 +33,7 @@ class RunLog:
             raw=line.raw,
         )
         self.next_seq += 1
+        live.notify(self.run.pk)
         return entry
 
     def append(self, message: str, *, level: str = "info", type: str = "hangar") -> LogLine:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deployments import views
+from deployments import live_views, views
 
 ROW = "projects/<slug:slug>/deployments/<slug:environment>/<slug:target>/"
 
@@ -14,5 +14,6 @@ urlpatterns = [
     path(f"{ROW}state/<int:version_id>/", views.state_version_download, name="state_version_download"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/poll/", views.run_poll, name="run_poll"),
+    path("runs/<int:pk>/events/", live_views.run_events, name="run_events"),
     path("runs/<int:pk>/cancel/", views.run_cancel, name="run_cancel"),
 ]

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from deployments import state_backend
+from deployments import live, state_backend
 from deployments.choices import ACTIVE_STATUSES, Operation, RunStatus, Target
 from deployments.models import Artifact, Deployment, Run, RunTransition
 from deployments.signals import run_finished
@@ -92,6 +92,7 @@ def run_transition(*, run: Run, status: str, note: str = "", **fields) -> None:
         setattr(run, name, value)
     run.save(update_fields=["status", *fields])
     RunTransition.objects.create(run=run, status=status, note=note[:500])
+    transaction.on_commit(lambda: live.notify(run.pk))
 
 
 def run_claim(*, run_id: int, worker: str) -> Run | None:

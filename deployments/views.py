@@ -1,5 +1,6 @@
 """Deploy, deployments table, history, run and state pages. Thin: parse, call, render."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -172,25 +173,24 @@ def deployment_force_unlock(request, slug, environment, target):
     return redirect("deployment_state", slug=slug, environment=environment, target=target)
 
 
-def _run_context(run) -> dict:
+def run_parts_context(run, user) -> dict:
+    """What the changing parts of the run page show (page, polling and live stream alike)."""
+    project = run.deployment.environment.project
     return {
         "run": run,
-        "project": run.deployment.environment.project,
+        "project": project,
         "transitions": run.transitions.all(),
         "queue_position": runs.queue_position(run),
         "run_ahead": run.deployment.active_run if run.status == RunStatus.QUEUED else None,
+        "may_cancel": can_deploy(user, project) and not run.is_finished,
     }
 
 
 def run_detail(request, pk):
     run = run_for_user(request.user, pk)
     lines = log_lines_after(run=run, after=0, limit=5000)
-    context = _run_context(run)
-    context.update(
-        lines=lines,
-        cursor=lines[-1].seq if lines else 0,
-        may_cancel=can_deploy(request.user, context["project"]) and not run.is_finished,
-    )
+    context = run_parts_context(run, request.user)
+    context.update(lines=lines, cursor=lines[-1].seq if lines else 0, live_sse=settings.LIVE_SSE)
     return render(request, "deployments/run_detail.html", context)
 
 
@@ -203,13 +203,8 @@ def run_poll(request, pk):
         after = 0
     finished = run.is_finished  # read first: lines stored before the end are all visible now
     lines = log_lines_after(run=run, after=after, limit=2000)
-    context = _run_context(run)
-    context.update(
-        lines=lines,
-        cursor=lines[-1].seq if lines else after,
-        finished=finished and len(lines) < 2000,
-        may_cancel=can_deploy(request.user, context["project"]) and not run.is_finished,
-    )
+    context = run_parts_context(run, request.user)
+    context.update(lines=lines, cursor=lines[-1].seq if lines else after, finished=finished and len(lines) < 2000)
     return render(request, "deployments/partials/run_poll.html", context)
 
 

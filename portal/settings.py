@@ -198,6 +198,14 @@ RUN_HEARTBEAT_INTERVAL = env_int("RUN_HEARTBEAT_INTERVAL", 5)
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 60)
 RUN_REAPER_INTERVAL = env_int("RUN_REAPER_INTERVAL", 30)
 RUN_WORKSPACE_DIR = Path(env_str("RUN_WORKSPACE_DIR", str(VAR_DIR / "runs")))
+# Live logs: Redis wakes waiting streams at once; without it they poll the database.
+LIVE_REDIS_URL = env_str(
+    "LIVE_REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
+)
+LIVE_POLL_INTERVAL = float(env_str("LIVE_POLL_INTERVAL", "0.25"))
+LIVE_SAFETY_POLL = 5.0
+LIVE_KEEPALIVE = env_int("LIVE_KEEPALIVE", 15)
+LIVE_SSE = env_bool("LIVE_SSE", True)
 CELERY_BEAT_SCHEDULE = {
     "reap-lost-runs": {"task": "deployments.tasks.reap_lost_runs", "schedule": float(RUN_REAPER_INTERVAL)},
 }

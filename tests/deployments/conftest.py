@@ -147,7 +147,7 @@ def worker_env(live_server, media, localcloud_root, tmp_path):
         RUN_HEARTBEAT_INTERVAL="1",
         RUN_HEARTBEAT_TIMEOUT="6",
         RUN_REAPER_INTERVAL="2",
-        SECRET_KEY="test-only-secret-key",
+        SECRET_KEY=django_settings.SECRET_KEY,
         DEBUG="false",
     )
     return env
@@ -168,3 +168,61 @@ def start_worker(worker_env, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WebProcess:
+    """Hangar under uvicorn (ASGI), as in production: what SSE needs."""
+
+    def __init__(self, env: dict[str, str], logfile: Path):
+        self.env, self.logfile, self.port = env, logfile, _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        import urllib.request
+
+        args = [sys.executable, "-m", "uvicorn", "portal.asgi:application", "--host", "127.0.0.1",
+                "--port", str(self.port), "--no-access-log"]  # fmt: skip
+        with open(self.logfile, "ab") as out:
+            self.process = subprocess.Popen(
+                args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+        def healthy() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"uvicorn exited:\n{self.logfile.read_text()[-4000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    return response.status == 200
+            except OSError:
+                return False
+
+        _wait_for(healthy, timeout=60, message="uvicorn to answer")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def web(worker_env, tmp_path):
+    """A uvicorn process serving the test database; `web.stop()` / `web.start()` restart it on the same port."""
+    server = WebProcess(dict(worker_env), tmp_path / "web.log")
+    yield server
+    server.stop()
+
+
+def session_cookie(client, user) -> str:
+    """A session a separate server accepts: it lives in the shared test database."""
+    client.force_login(user)
+    return client.cookies[django_settings.SESSION_COOKIE_NAME].value

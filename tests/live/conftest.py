@@ -1,0 +1,1 @@
+from tests.deployments.conftest import *  # noqa: F403  (worker, web server and artifact fixtures)
