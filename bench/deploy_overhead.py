@@ -1,0 +1,211 @@
+"""Benchmark: Hangar's overhead on a deploy, against running Terraform by hand on the same files.
+
+    .venv/bin/python bench/deploy_overhead.py [--repeat 5] [--tables 18] [--embedded]
+
+Hangar side: DEPLOY (`run_start`, as the deploy page and POST /api/runs/ call it) until the run
+is `succeeded`, with a real uvicorn (state backend) and a real Celery worker. By-hand side:
+`terraform init && terraform apply -auto-approve` on the unpacked artifact's infrastructure/dev/
+with a local backend, the same CLI configuration and provider mirror. The two sides alternate,
+each repetition starting from an empty local cloud; medians are printed with their ratio and a
+breakdown of Hangar's time. Target: ratio <= 1.15.
+"""
+
+import argparse
+import io
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from statistics import median
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import _harness as h
+
+TARGET = 1.15
+SCHEMA = [
+    {"name": "dt", "type": "DATE", "mode": "REQUIRED"},
+    {"name": "team", "type": "STRING", "mode": "NULLABLE"},
+    {"name": "resources", "type": "INTEGER", "mode": "NULLABLE"},
+]
+
+
+def write_project(root: Path, tables: int) -> Path:
+    """A team's repository: one service account, one dataset and `tables` tables per environment."""
+    (root / "infrastructure" / "bq_schemas").mkdir(parents=True)
+    (root / "infrastructure" / "bq_schemas" / "summary.json").write_text(json.dumps(SCHEMA))
+    (root / "hangar.yaml").write_text("service_control_id: 123\nname: bench\nteam: bench\n")
+    table_yaml = "".join(
+        f'          - name: t{i}\n            parameters:\n              schema: "file:bq_schemas/summary.json"\n'
+        for i in range(tables)
+    )
+    for env in ("dev", "test", "prod"):
+        (root / "infrastructure" / env).mkdir()
+        (root / "infrastructure" / env / "main.yaml").write_text(
+            "infrastructure:\n  gcp:\n    service_accounts:\n      - name: bench-compute\n"
+            "    datasets:\n      - name: bench_reports\n        parameters:\n          description: Bench\n"
+            "        tables:\n" + table_yaml
+        )
+    return root
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timed repetitions of each side (median printed)")
+    parser.add_argument("--tables", type=int, default=18, help="tables besides the dataset and service account")
+    parser.add_argument("--embedded", action="store_true", help="SQLite and the filesystem broker")
+    parser.add_argument("--redis-db", type=int, default=12)
+    args = parser.parse_args()
+
+    site = h.Site("deploy", embedded=args.embedded, redis_db=args.redis_db)
+    site.set(RUN_HEARTBEAT_INTERVAL="5")
+    try:
+        run_benchmark(site, args)
+    except KeyboardInterrupt:
+        sys.exit("interrupted; processes stopped and temporary files removed")
+
+
+def run_benchmark(site: "h.Site", args) -> None:
+    site.activate()
+    from deployments import toolchain
+    from deployments.artifact_services import artifact_upload
+    from deployments.artifacts.build import build_artifact
+    from deployments.choices import Operation
+    from deployments.workspace import artifact_unpack
+    from onboarding import services
+
+    print("building the provider mirror …", flush=True)
+    toolchain.ensure_toolchain()
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("bench-lead", password="x")
+    team = services.team_create(name="bench", lead=user)
+    project = services.project_register(service_control_id=123, name="bench", team=team, user=user)
+    source = write_project(site.dir / "source", args.tables)
+    built = build_artifact(source_dir=source, version="1.0.0", project_slug=project.slug, builder="bench")
+    artifact, _ = artifact_upload(project=project, fileobj=io.BytesIO(built.content), user=user)
+    resources = 2 + args.tables
+
+    # By hand: the same files, with a local backend instead of Hangar's http backend.
+    unpacked = site.dir / "unpacked"
+    artifact_unpack(artifact=artifact, dest=unpacked)
+    hand_source = unpacked / "infrastructure" / "dev"
+    (hand_source / "backend.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+
+    web = site.web()
+    site.set(SITE_URL=web.url)
+    site.worker(concurrency=1)
+    print(f"{toolchain.terraform_version()}; {resources} local cloud resources; {h.machine_note()}", flush=True)
+
+    def hangar_deploy(operation: str = Operation.APPLY) -> dict:
+        return deploy(project, user, operation)
+
+    def by_hand(index: int) -> dict:
+        copy = site.dir / f"hand-{index}"
+        shutil.copytree(unpacked, copy)  # modules are bundled beside infrastructure/
+        workdir = copy / hand_source.relative_to(unpacked)
+        cloud = site.dir / f"hand-cloud-{index}"  # empty local cloud each time
+        env = toolchain.terraform_env(workdir, localcloud_root_dir=cloud)
+        binary = toolchain.terraform_binary()
+        start = time.perf_counter()
+        terraform(env, workdir, binary, "init", "-input=false", "-no-color")
+        middle = time.perf_counter()
+        terraform(env, workdir, binary, "apply", "-auto-approve", "-input=false", "-no-color")
+        end = time.perf_counter()
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.rmtree(cloud, ignore_errors=True)
+        return {"total": end - start, "init": middle - start, "apply": end - middle}
+
+    print("warming up (one untimed round of each side) …", flush=True)
+    hangar_deploy()
+    hangar_deploy(Operation.DESTROY)
+    by_hand(0)
+
+    hangar_rounds, hand_rounds = [], []
+    for index in range(1, args.repeat + 1):
+        order = ("hangar", "hand") if index % 2 else ("hand", "hangar")  # alternate who goes first
+        for side in order:
+            if side == "hangar":
+                hangar_rounds.append(hangar_deploy())
+                hangar_deploy(Operation.DESTROY)  # back to an empty local cloud, untimed
+            else:
+                hand_rounds.append(by_hand(index))
+        print(
+            f"  round {index}: Hangar {hangar_rounds[-1]['total']:.2f}s, by hand {hand_rounds[-1]['total']:.2f}s",
+            flush=True,
+        )
+    report(hangar_rounds, hand_rounds, resources)
+
+
+def terraform(env: dict, cwd: Path, binary: str, *args: str) -> None:
+    result = subprocess.run([binary, *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"terraform {args[0]} failed:\n{result.stdout}\n{result.stderr}")
+
+
+def deploy(project, user, operation: str) -> dict:
+    """DEPLOY and wait for the run to end; returns the total and Hangar's phases in seconds."""
+    from deployments import runs
+    from deployments.choices import FINAL_STATUSES, RunStatus
+    from deployments.models import LogLine, Run
+
+    start = time.time()
+    run = runs.run_start(
+        project=project, environment="dev", target="local", version="1.0.0", operation=operation, user=user
+    )
+    while True:
+        status = Run.objects.filter(pk=run.pk).values_list("status", flat=True).get()
+        if status in FINAL_STATUSES:
+            break
+        time.sleep(0.01)
+    seen = time.time()
+    if status != RunStatus.SUCCEEDED:
+        messages = "\n".join(LogLine.objects.filter(run=run).values_list("message", flat=True))
+        sys.exit(f"run {run.pk} ended {status}:\n{messages[-3000:]}")
+    at = {t.status: t.at.timestamp() for t in run.transitions.all()}
+    lines = list(LogLine.objects.filter(run=run).order_by("seq").values_list("type", "at"))
+    init_lines = [line_at.timestamp() for kind, line_at in lines if kind == "init"]
+    hangar_lines = [line_at.timestamp() for kind, line_at in lines if kind == "hangar"]
+    apply_lines = [line_at.timestamp() for kind, line_at in lines if kind not in ("init", "hangar")]
+    prepared = hangar_lines[1] if len(hangar_lines) > 1 else at["planning"]
+    init_end = init_lines[-1] if init_lines else prepared
+    last_line = apply_lines[-1] if apply_lines else at.get("applying", at["planned"])
+    return {
+        "total": seen - start,
+        "queue pickup (DEPLOY → worker claims)": at["planning"] - start,
+        "unpack + checks + credential": prepared - at["planning"],
+        "terraform init": init_end - prepared,
+        "terraform plan (-out)": at["planned"] - init_end,
+        "terraform apply (plan file)": last_line - at["planned"],
+        "finish (store outputs, release, commit)": at[RunStatus.SUCCEEDED] - last_line,
+        "seen by the caller": seen - at[RunStatus.SUCCEEDED],
+    }
+
+
+def report(hangar_rounds: list[dict], hand_rounds: list[dict], resources: int) -> None:
+    hangar = median(r["total"] for r in hangar_rounds)
+    hand = median(r["total"] for r in hand_rounds)
+    ratio_per_round = [a["total"] / b["total"] for a, b in zip(hangar_rounds, hand_rounds, strict=False)]
+    print()
+    print(f"{'':44}{'median':>9}{'min':>9}{'max':>9}")
+    for label, rounds in (("Hangar: DEPLOY → succeeded", hangar_rounds), ("by hand: init + apply", hand_rounds)):
+        totals = [r["total"] for r in rounds]
+        print(f"{label:44}{median(totals):>8.2f}s{min(totals):>8.2f}s{max(totals):>8.2f}s")
+    print(f"{'  by hand: terraform init':44}{median(r['init'] for r in hand_rounds):>8.2f}s")
+    print(f"{'  by hand: terraform apply -auto-approve':44}{median(r['apply'] for r in hand_rounds):>8.2f}s")
+    print()
+    print("Hangar's time, by phase (medians):")
+    for phase in hangar_rounds[0]:
+        if phase != "total":
+            print(f"  {phase:42}{median(r[phase] for r in hangar_rounds):>8.2f}s")
+    print()
+    ratio = hangar / hand
+    print(f"{resources} resources, {len(hangar_rounds)} interleaved rounds")
+    print(f"per-round ratios: {', '.join(f'{r:.2f}' for r in ratio_per_round)}")
+    print(f"ratio of medians Hangar / by hand: {ratio:.2f} (target <= {TARGET}: {h.verdict(ratio <= TARGET)})")
+
+
+if __name__ == "__main__":
+    main()
