@@ -36,7 +36,7 @@ $(STAMPS)/terraform: $(STAMPS)/venv $(shell find localcloud -name '*.py' 2>/dev/
 run: setup
 	@$(PY) manage.py collectstatic --noinput -v 0
 	@echo "Hangar: http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C stops web, worker and beat)"
-	@$(VENV)/bin/honcho -f Procfile start --port $${PORT:-8000}
+	@SITE_URL=$${SITE_URL:-http://127.0.0.1:$${PORT:-8000}} $(VENV)/bin/honcho -f Procfile start --port $${PORT:-8000}
 
 # Tests run against PostgreSQL and Redis on 127.0.0.1 (started or installed if missing)
 # and real Chromium for browser tests.

@@ -31,7 +31,7 @@ def parse_line(text: str, *, default_type: str = "output") -> ParsedLine:
     except ValueError:
         raw = None
     if not isinstance(raw, dict) or "@message" not in raw:
-        return ParsedLine(at=timezone.now(), level="info", type=default_type, message=text, raw=None)
+        return ParsedLine(at=timezone.now(), level=_plain_level(text), type=default_type, message=text, raw=None)
     level = raw.get("@level", "info")
     at = parse_datetime(raw.get("@timestamp", "")) or timezone.now()
     return ParsedLine(
@@ -41,6 +41,17 @@ def parse_line(text: str, *, default_type: str = "output") -> ParsedLine:
         message=_message(raw),
         raw=raw,
     )
+
+
+def _plain_level(text: str) -> str:
+    """Levels for text Terraform prints outside its JSON (init, its own log.Printf lines)."""
+    if "[DEBUG]" in text or "[TRACE]" in text:
+        return "debug"
+    if "[WARN]" in text or text.startswith("Warning:"):
+        return "warn"
+    if "[ERROR]" in text or text.startswith("Error:"):
+        return "error"
+    return "info"
 
 
 def _message(raw: dict[str, Any]) -> str:
