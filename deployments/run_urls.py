@@ -7,6 +7,7 @@ ROW = "projects/<slug:slug>/deployments/<slug:environment>/<slug:target>/"
 urlpatterns = [
     path("projects/<slug:slug>/deploy/", views.project_deploy, name="project_deploy"),
     path("projects/<slug:slug>/deployments/", views.project_deployments, name="project_deployments"),
+    path("projects/<slug:slug>/configuration/", views.project_configuration, name="project_configuration"),
     path(f"{ROW}history/", views.deployment_history, name="deployment_history"),
     path(f"{ROW}redeploy/", views.deployment_redeploy, name="deployment_redeploy"),
     path(f"{ROW}state/", views.deployment_state, name="deployment_state"),

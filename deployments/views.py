@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from deployments import runs, state_backend
+from deployments.artifact_browse import artifact_file_view
 from deployments.choices import Operation, RunStatus, Target
 from deployments.forms import DeployForm
 from deployments.logs import log_lines_after
@@ -217,3 +218,35 @@ def run_cancel(request, pk):
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, _error_text(error))
     return redirect(run)
+
+
+def project_configuration(request, slug):
+    """The "Configuration" tab: each environment's definition in a version (newest by default)."""
+    project = project_for_user(request.user, slug)
+    artifacts = list(project_artifacts(project))
+    chosen = next(
+        (a for a in artifacts if a.version == request.GET.get("version")), artifacts[0] if artifacts else None
+    )
+    deployed = {row.environment.name: row.version for row in deployment_rows(project=project)}
+    sections = []
+    if chosen is not None:
+        kinds = chosen.manifest.get("environment_kinds", {})
+        for env in project.environments.all():
+            folder = f"infrastructure/{env.name}/"
+            files = sorted(path for path in chosen.manifest.get("files", {}) if path.startswith(folder))
+            source = f"{folder}main.yaml" if f"{folder}main.yaml" in files else None
+            sections.append(
+                {
+                    "environment": env,
+                    "kind": kinds.get(env.name, ""),
+                    "deployed": deployed.get(env.name),
+                    "files": files,
+                    "view": artifact_file_view(artifact=chosen, path=source) if source else None,
+                }
+            )
+    return render(
+        request,
+        "deployments/project_configuration.html",
+        {"project": project, "tabs": PROJECT_TABS, "tab": "configuration", "artifacts": artifacts, "chosen": chosen,
+         "sections": sections},
+    )  # fmt: skip

@@ -11,7 +11,7 @@ urlpatterns = [
     # The other tabs (deploy, deployments, artifacts) are served by the deployments app.
     *[
         path(f"projects/<slug:slug>/{tab}/", views.project_detail, {"tab": tab}, name=f"project_{tab}")
-        for tab in ("configuration", "details")
+        for tab in ("details",)
     ],
     path("projects/<slug:slug>/shared-composer/leave/", shared_views.shared_offboard, name="shared_offboard"),
     path("projects/<slug:slug>/shared-composer/dags/", shared_views.shared_dags_deploy, name="shared_dags_deploy"),

@@ -116,7 +116,7 @@ def project_list(request):
 
 
 def project_detail(request, slug, tab="overview"):
-    if tab not in ("overview", "configuration", "details"):
+    if tab not in ("overview", "details"):
         raise Http404(f"No tab {tab!r}.")
     project = project_for_user(request.user, slug)
     context = {"project": project, "environments": project.environments.all(), "tabs": PROJECT_TABS, "tab": tab}

@@ -200,3 +200,17 @@ def test_the_api_starts_runs_and_reads_logs_with_a_cursor(client_for, lead, outs
     stranger.force_authenticate(outsider)
     assert stranger.get(f"/api/runs/{run.pk}/").status_code == 404
     assert stranger.get(f"/api/runs/{run.pk}/logs/").status_code == 404
+
+
+def test_the_configuration_tab_shows_each_environments_definition(client_for, member, outsider, project, versions):
+    client = client_for(member)
+    page = client.get(reverse("project_configuration", args=[project.slug])).text
+    assert "0.10.0" in page and "example_reports" in page and "Nothing deployed yet" in page
+    older = client.get(reverse("project_configuration", args=[project.slug]), {"version": "0.9.0"}).text
+    assert 'value="0.9.0" selected' in older
+    assert client_for(outsider).get(reverse("project_configuration", args=[project.slug])).status_code == 404
+
+
+def test_the_configuration_tab_says_what_to_do_without_artifacts(client_for, member, project):
+    page = client_for(member).get(reverse("project_configuration", args=[project.slug])).text
+    assert "No artifact yet" in page
