@@ -54,7 +54,7 @@ class Site:
     def __init__(self, name: str, *, embedded: bool, redis_db: int, keep: bool = False):
         self.name, self.embedded = name, embedded
         self.dir = Path(tempfile.mkdtemp(prefix=f"hangar-bench-{name}-"))
-        if not keep:
+        if not (keep or os.environ.get("BENCH_KEEP")):  # BENCH_KEEP=1 keeps the logs for a post-mortem
             on_exit(lambda: shutil.rmtree(self.dir, ignore_errors=True))
         self.db_name = f"hangar_bench_{name}"
         if embedded:

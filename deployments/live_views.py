@@ -6,16 +6,20 @@ line it has: no gap, no duplicate. Status, plan, resources and outputs travel
 as out-of-band HTML in `parts` events; `end` says the run is over."""
 
 import time
+from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connection
 from django.http import Http404, StreamingHttpResponse
 from django.template.loader import render_to_string
 
 from deployments import live
 from deployments.logs import log_lines_after
+from deployments.models import Run
 from deployments.selectors import run_for_user
-from deployments.views import run_parts_context
+from deployments.views import run_parts_shared
+from onboarding.access import can_deploy
 
 BATCH = 500
 
@@ -35,51 +39,80 @@ def _cursor(request) -> int:
         return 0
 
 
-def _snapshot(user, run_id: int, after: int):
-    """Everything one step of the stream needs, read in one go."""
-    run = run_for_user(user, run_id)
+@dataclass(frozen=True)
+class Step:
+    """One read of a run: the same for every stream at the same cursor, so it is read and rendered once."""
+
+    run: Run
+    finished: bool
+    count: int  # lines read
+    last_seq: int
+    html: str  # those lines, rendered
+    version: tuple  # changes when the run page's other parts change
+
+
+def _read(run_id: int, after: int) -> Step:
+    run = Run.objects.select_related("deployment__environment__project", "artifact", "requested_by").get(pk=run_id)
     finished = run.is_finished  # before the lines: lines stored before the end are all visible
     lines = log_lines_after(run=run, after=after, limit=BATCH)
-    version = (run.status, run.to_add, repr(run.resources), repr(run.outputs), run.transitions.count())
-    return run, finished, lines, version
+    html = render_to_string("deployments/partials/log_lines.html", {"lines": lines}) if lines else ""
+    transitions = run.transitions.count()
+    version = (run.status, run.to_add, repr(run.resources), repr(run.outputs), transitions)
+    return Step(run, finished, len(lines), lines[-1].seq if lines else after, html, version)
+
+
+def _render_parts(shared: dict, may_deploy: bool, request) -> str:
+    context = {**shared, "may_cancel": may_deploy and not shared["run"].is_finished}
+    return render_to_string("deployments/partials/run_parts.html", context, request=request)
+
+
+def _access(user, run_id: int) -> bool:
+    """404 unless the user may see the run; whether they may cancel it. Frees this request's connection."""
+    try:
+        run = run_for_user(user, run_id)
+        return can_deploy(user, run.deployment.environment.project)
+    finally:
+        connection.close()  # the stream reads on live's threads: it must not hold a connection per browser
 
 
 async def run_events(request, pk: int):
+    """Who may follow a run is checked when the stream opens; a stream lasts no longer than its run."""
     user = await request.auser()
     if not user.is_authenticated:
         raise Http404("No such run.")
-    snapshot = sync_to_async(_snapshot)
-    await snapshot(user, pk, 0)  # 404 now, before the stream starts, if the user may not see it
+    request.user = user  # rendering the parts must not look the session up again
+    may_deploy = await sync_to_async(_access)(user, pk)  # 404 now, before the stream starts
     after = _cursor(request)
 
     async def stream():
         nonlocal after
-        seen_version = None
-        quiet_since = time.monotonic()
-        yield f"retry: 1000\n: run {pk} from line {after}\n\n"
-        while True:
-            run, finished, lines, version = await snapshot(user, pk, after)
-            if lines:
-                html = await sync_to_async(render_to_string)("deployments/partials/log_lines.html", {"lines": lines})
-                after = lines[-1].seq
-                quiet_since = time.monotonic()
-                yield _sse("line", html, after)
-            if version != seen_version:
-                seen_version = version
-                context = await sync_to_async(run_parts_context)(run, user)
-                html = await sync_to_async(render_to_string)(
-                    "deployments/partials/run_parts.html", context, request=request
-                )
-                yield _sse("parts", html)
-            if len(lines) == BATCH:
-                continue  # more waiting: send it before sleeping
-            if finished:
-                yield _sse("end", run.status)
-                return
-            await live.wait_for_change(pk, settings.LIVE_KEEPALIVE)
-            if time.monotonic() - quiet_since >= settings.LIVE_KEEPALIVE:
-                quiet_since = time.monotonic()
-                yield ": keep-alive\n\n"  # keeps proxies from closing an idle stream
+        live.follow(pk)
+        try:
+            seen_version = None
+            quiet_since = time.monotonic()
+            yield f"retry: 1000\n: run {pk} from line {after}\n\n"
+            while True:
+                seen = live.generation(pk)  # before reading: a wake-up during the read is not lost
+                step = await live.shared(("lines", pk, after, seen), _read, pk, after)
+                if step.count:
+                    after = step.last_seq
+                    quiet_since = time.monotonic()
+                    yield _sse("line", step.html, after)
+                if step.version != seen_version:
+                    seen_version = step.version
+                    shared = await live.shared(("parts", pk, step.version), run_parts_shared, step.run)
+                    yield _sse("parts", await live.db(_render_parts, shared, may_deploy, request))
+                if step.count == BATCH:
+                    continue  # more waiting: send it before sleeping
+                if step.finished:
+                    yield _sse("end", step.run.status)
+                    return
+                await live.wait_for_change(pk, settings.LIVE_KEEPALIVE, seen)
+                if time.monotonic() - quiet_since >= settings.LIVE_KEEPALIVE:
+                    quiet_since = time.monotonic()
+                    yield ": keep-alive\n\n"  # keeps proxies from closing an idle stream
+        finally:
+            live.unfollow(pk)
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

@@ -174,17 +174,22 @@ def deployment_force_unlock(request, slug, environment, target):
     return redirect("deployment_state", slug=slug, environment=environment, target=target)
 
 
-def run_parts_context(run, user) -> dict:
-    """What the changing parts of the run page show (page, polling and live stream alike)."""
-    project = run.deployment.environment.project
+def run_parts_shared(run) -> dict:
+    """The changing parts of the run page that are the same for every viewer (read once, shared by live streams)."""
     return {
         "run": run,
-        "project": project,
-        "transitions": run.transitions.all(),
+        "project": run.deployment.environment.project,
+        "transitions": list(run.transitions.all()),
         "queue_position": runs.queue_position(run),
         "run_ahead": run.deployment.active_run if run.status == RunStatus.QUEUED else None,
-        "may_cancel": can_deploy(user, project) and not run.is_finished,
     }
+
+
+def run_parts_context(run, user) -> dict:
+    """What the changing parts of the run page show (page, polling and live stream alike)."""
+    context = run_parts_shared(run)
+    context["may_cancel"] = can_deploy(user, context["project"]) and not run.is_finished
+    return context
 
 
 def run_detail(request, pk):
