@@ -7,7 +7,8 @@ is `succeeded`, with a real uvicorn (state backend) and a real Celery worker. By
 `terraform init && terraform apply -auto-approve` on the unpacked artifact's infrastructure/dev/
 with a local backend, the same CLI configuration and provider mirror. The two sides alternate,
 each repetition starting from an empty local cloud; medians are printed with their ratio and a
-breakdown of Hangar's time. Target: ratio <= 1.15.
+breakdown of Hangar's time. A third side runs Hangar's own steps by hand (init, plan -out, apply
+the plan) to tell the portal's cost from the cost of applying a saved plan. Target: ratio <= 1.15.
 """
 
 import argparse
@@ -102,17 +103,21 @@ def run_benchmark(site: "h.Site", args) -> None:
     def hangar_deploy(operation: str = Operation.APPLY) -> dict:
         return deploy(project, user, operation)
 
-    def by_hand(index: int) -> dict:
-        copy = site.dir / f"hand-{index}"
+    def by_hand(index: int, *, plan_file: bool = False) -> dict:
+        copy = site.dir / f"hand-{index}-{plan_file}"
         shutil.copytree(unpacked, copy)  # modules are bundled beside infrastructure/
         workdir = copy / hand_source.relative_to(unpacked)
-        cloud = site.dir / f"hand-cloud-{index}"  # empty local cloud each time
+        cloud = site.dir / f"hand-cloud-{index}-{plan_file}"  # empty local cloud each time
         env = toolchain.terraform_env(workdir, localcloud_root_dir=cloud)
         binary = toolchain.terraform_binary()
         start = time.perf_counter()
         terraform(env, workdir, binary, "init", "-input=false", "-no-color")
         middle = time.perf_counter()
-        terraform(env, workdir, binary, "apply", "-auto-approve", "-input=false", "-no-color")
+        if plan_file:  # Hangar's steps: a saved plan, then applying exactly that plan
+            terraform(env, workdir, binary, "plan", "-input=false", "-no-color", "-out=run.tfplan")
+            terraform(env, workdir, binary, "apply", "-input=false", "-no-color", "run.tfplan")
+        else:
+            terraform(env, workdir, binary, "apply", "-auto-approve", "-input=false", "-no-color")
         end = time.perf_counter()
         shutil.rmtree(copy, ignore_errors=True)
         shutil.rmtree(cloud, ignore_errors=True)
@@ -123,20 +128,23 @@ def run_benchmark(site: "h.Site", args) -> None:
     hangar_deploy(Operation.DESTROY)
     by_hand(0)
 
-    hangar_rounds, hand_rounds = [], []
+    hangar_rounds, hand_rounds, planned_rounds = [], [], []
+    sides = ["hangar", "hand", "planned"]
     for index in range(1, args.repeat + 1):
-        order = ("hangar", "hand") if index % 2 else ("hand", "hangar")  # alternate who goes first
-        for side in order:
+        for side in sides[index % 3 :] + sides[: index % 3]:  # rotate who goes first
             if side == "hangar":
                 hangar_rounds.append(hangar_deploy())
                 hangar_deploy(Operation.DESTROY)  # back to an empty local cloud, untimed
-            else:
+            elif side == "hand":
                 hand_rounds.append(by_hand(index))
+            else:
+                planned_rounds.append(by_hand(index, plan_file=True))
         print(
-            f"  round {index}: Hangar {hangar_rounds[-1]['total']:.2f}s, by hand {hand_rounds[-1]['total']:.2f}s",
+            f"  round {index}: Hangar {hangar_rounds[-1]['total']:.2f}s, by hand {hand_rounds[-1]['total']:.2f}s, "
+            f"by hand with a plan file {planned_rounds[-1]['total']:.2f}s",
             flush=True,
         )
-    report(hangar_rounds, hand_rounds, resources)
+    report(hangar_rounds, hand_rounds, planned_rounds, resources)
 
 
 def terraform(env: dict, cwd: Path, binary: str, *args: str) -> None:
@@ -184,13 +192,17 @@ def deploy(project, user, operation: str) -> dict:
     }
 
 
-def report(hangar_rounds: list[dict], hand_rounds: list[dict], resources: int) -> None:
+def report(hangar_rounds: list[dict], hand_rounds: list[dict], planned_rounds: list[dict], resources: int) -> None:
     hangar = median(r["total"] for r in hangar_rounds)
     hand = median(r["total"] for r in hand_rounds)
     ratio_per_round = [a["total"] / b["total"] for a, b in zip(hangar_rounds, hand_rounds, strict=False)]
     print()
     print(f"{'':44}{'median':>9}{'min':>9}{'max':>9}")
-    for label, rounds in (("Hangar: DEPLOY → succeeded", hangar_rounds), ("by hand: init + apply", hand_rounds)):
+    for label, rounds in (
+        ("Hangar: DEPLOY → succeeded", hangar_rounds),
+        ("by hand: init + apply", hand_rounds),
+        ("by hand: init + plan -out + apply plan", planned_rounds),
+    ):
         totals = [r["total"] for r in rounds]
         print(f"{label:44}{median(totals):>8.2f}s{min(totals):>8.2f}s{max(totals):>8.2f}s")
     print(f"{'  by hand: terraform init':44}{median(r['init'] for r in hand_rounds):>8.2f}s")
@@ -205,6 +217,8 @@ def report(hangar_rounds: list[dict], hand_rounds: list[dict], resources: int) -
     print(f"{resources} resources, {len(hangar_rounds)} interleaved rounds")
     print(f"per-round ratios: {', '.join(f'{r:.2f}' for r in ratio_per_round)}")
     print(f"ratio of medians Hangar / by hand: {ratio:.2f} (target <= {TARGET}: {h.verdict(ratio <= TARGET)})")
+    same_steps = hangar / median(r["total"] for r in planned_rounds)
+    print(f"ratio Hangar / by hand with Hangar's steps (plan file): {same_steps:.2f} (the portal's own share)")
 
 
 if __name__ == "__main__":
