@@ -1,14 +1,12 @@
-"""Browser tests: Playwright drives Debian's Chromium against a live Hangar."""
+"""Browser fixtures: Playwright drives Debian's Chromium against a live Hangar.
+
+Defined once, in the root conftest, so every folder shares one browser per session."""
 
 import os
 import shutil
 
 import pytest
 from playwright.sync_api import sync_playwright
-
-# Playwright's sync API runs an event loop in the test thread; the ORM calls
-# made by fixtures there are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 # The machine has no outside network: keep Chromium from reaching for it.
@@ -28,6 +26,9 @@ CHROMIUM_ARGS = [
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium is not installed at {CHROMIUM}; run `make test`, which installs it.")
+    # Playwright's sync API runs an event loop in the test thread; the ORM calls
+    # made by fixtures there are still plain synchronous calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser

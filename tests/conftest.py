@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from onboarding import services
 from onboarding.models import Role
+from tests.browser_fixtures import browser, login, page  # noqa: F401  (Playwright fixtures)
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -60,8 +61,8 @@ def project(team, lead):
 def client_for(client):
     """Log a Django test client in as the given user."""
 
-    def login(user):
+    def signed_in(user):
         client.force_login(user)
         return client
 
-    return login
+    return signed_in

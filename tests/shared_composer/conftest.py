@@ -25,5 +25,4 @@ def policy(shared_settings, worker_env):
     return set_policy
 
 
-from tests.browser.conftest import browser, login, page  # noqa: E402, F401  (Playwright fixtures)
 from tests.terraform.conftest import terraform_toolchain, workspace  # noqa: E402, F401  (real Terraform)
