@@ -203,7 +203,7 @@ RUN_WORKSPACE_DIR = Path(env_str("RUN_WORKSPACE_DIR", str(VAR_DIR / "runs")))
 LIVE_REDIS_URL = env_str(
     "LIVE_REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
 )
-LIVE_POLL_INTERVAL = float(env_str("LIVE_POLL_INTERVAL", "0.25"))
+LIVE_POLL_INTERVAL = float(env_str("LIVE_POLL_INTERVAL", "0.2"))
 LIVE_SAFETY_POLL = 5.0
 LIVE_KEEPALIVE = env_int("LIVE_KEEPALIVE", 15)
 LIVE_SSE = env_bool("LIVE_SSE", True)
