@@ -9,6 +9,7 @@ never leaves a Terraform process writing state behind it."""
 import ctypes
 import logging
 import os
+import queue
 import signal
 import subprocess
 import threading
@@ -189,6 +190,32 @@ def _execute(state: RunState, workspace: Path) -> None:
     run.save(update_fields=["outputs", "resources"])
 
 
+def _line_batches(stream, limit: int = 500):
+    """Lines as they come, grouped when several are already waiting: one insert per group.
+
+    A reader thread keeps the pipe drained, so Terraform never waits on the database."""
+    pending: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+
+    def read() -> None:
+        for raw in stream:
+            pending.put(raw)
+        pending.put(None)
+
+    threading.Thread(target=read, name="terraform-output", daemon=True).start()
+    done = False
+    while not done:
+        batch = []
+        item = pending.get()
+        while item is not None:
+            batch.append(item)
+            if len(batch) >= limit or pending.empty():
+                break
+            item = pending.get()
+        done = item is None
+        if batch:
+            yield batch
+
+
 def _step(state: RunState, name: str, args: list[str], workdir: Path, env: dict[str, str]) -> None:
     """Run one Terraform command, storing each line as it comes; raise if it fails or is stopped."""
     run = state.run
@@ -210,11 +237,11 @@ def _step(state: RunState, name: str, args: list[str], workdir: Path, env: dict[
     assert process.stdout is not None
     dirty_resources = False
     last_resource_save = 0.0
-    for raw in process.stdout:
-        line = parse_line(raw.decode("utf-8", "replace"), default_type=name)
-        state.log.store(line)
-        if state.findings.observe(line):
-            dirty_resources = True
+    for batch in _line_batches(process.stdout):
+        lines = [parse_line(raw.decode("utf-8", "replace"), default_type=name) for raw in batch]
+        state.log.store_many(lines)
+        for line in lines:
+            dirty_resources = state.findings.observe(line) or dirty_resources
         if dirty_resources and time.monotonic() - last_resource_save > 0.5:
             Run.objects.filter(pk=run.pk).update(resources=state.findings.resource_list())
             live.notify(run.pk)

@@ -21,20 +21,29 @@ class RunLog:
         self.recent_plain: deque[str] = deque(maxlen=15)
 
     def store(self, line: ParsedLine) -> LogLine:
-        if line.raw is None and line.message.strip():
-            self.recent_plain.append(line.message)
-        entry = LogLine.objects.create(
-            run=self.run,
-            seq=self.next_seq,
-            at=line.at,
-            level=line.level,
-            type=line.type,
-            message=line.message,
-            raw=line.raw,
-        )
-        self.next_seq += 1
+        return self.store_many([line])[0]
+
+    def store_many(self, lines: list[ParsedLine]) -> list[LogLine]:
+        """Store lines that arrived together in one insert, then wake their readers once."""
+        entries = []
+        for line in lines:
+            if line.raw is None and line.message.strip():
+                self.recent_plain.append(line.message)
+            entries.append(
+                LogLine(
+                    run=self.run,
+                    seq=self.next_seq,
+                    at=line.at,
+                    level=line.level,
+                    type=line.type,
+                    message=line.message,
+                    raw=line.raw,
+                )
+            )
+            self.next_seq += 1
+        LogLine.objects.bulk_create(entries)
         live.notify(self.run.pk)
-        return entry
+        return entries
 
     def append(self, message: str, *, level: str = "info", type: str = "hangar") -> LogLine:
         """A line of Hangar's own (what it is doing, why it stopped)."""
