@@ -1,4 +1,4 @@
-"""Executing one run on a worker: Terraform init, plan and apply (or destroy)
+"""Executing one run on a worker: Terraform init, then plan, or apply (which plans first)
 in a fresh workspace, every output line stored in order as it arrives.
 
 A watchdog thread beats the run's heartbeat, notices a cancel request or the
@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,26 +169,38 @@ def _execute(state: RunState, workspace: Path) -> None:
     )
 
     _step(state, "init", [binary, "init", "-input=false", "-no-color"], workdir, env)
-    plan = [binary, "plan", "-json", "-input=false", "-out=run.tfplan"]
-    if run.operation == Operation.DESTROY:
-        plan.append("-destroy")
-    _step(state, "plan", plan, workdir, env)
-    found = state.findings
-    runs.run_transition(
-        run=run,
-        status=RunStatus.PLANNED,
-        note=f"+{found.to_add or 0} ~{found.to_change or 0} -{found.to_destroy or 0}",
-        to_add=found.to_add,
-        to_change=found.to_change,
-        to_destroy=found.to_destroy,
-        resources=found.resource_list(),
-    )
     if run.operation == Operation.PLAN:
+        _step(state, "plan", [binary, "plan", "-json", "-input=false"], workdir, env)
+        state.findings.planned = True
+        _follow(state)
         return
-    runs.run_transition(run=run, status=RunStatus.APPLYING)
-    _step(state, "apply", [binary, "apply", "-json", "-input=false", "run.tfplan"], workdir, env)
-    run.outputs, run.resources = found.outputs, found.resource_list()
+    # Terraform's apply plans, then applies: one process, one state read, one provider start.
+    # The statuses follow its output: planned at the plan's summary, applying at the first change.
+    apply = [binary, "apply", "-json", "-input=false", "-auto-approve"]
+    if run.operation == Operation.DESTROY:
+        apply.append("-destroy")
+    _step(state, "apply", apply, workdir, env, on_batch=_follow)
+    state.findings.planned = state.findings.applying = True
+    _follow(state)
+    run.outputs, run.resources = state.findings.outputs, state.findings.resource_list()
     run.save(update_fields=["outputs", "resources"])
+
+
+def _follow(state: RunState) -> None:
+    """Move the run to planned, then applying, as Terraform's output says it got there."""
+    run, found = state.run, state.findings
+    if run.status == RunStatus.PLANNING and found.planned:
+        runs.run_transition(
+            run=run,
+            status=RunStatus.PLANNED,
+            note=f"+{found.to_add or 0} ~{found.to_change or 0} -{found.to_destroy or 0}",
+            to_add=found.to_add,
+            to_change=found.to_change,
+            to_destroy=found.to_destroy,
+            resources=found.resource_list(),
+        )
+    if run.status == RunStatus.PLANNED and found.applying and run.operation != Operation.PLAN:
+        runs.run_transition(run=run, status=RunStatus.APPLYING)
 
 
 def _line_batches(stream, limit: int = 500):
@@ -216,7 +229,14 @@ def _line_batches(stream, limit: int = 500):
             yield batch
 
 
-def _step(state: RunState, name: str, args: list[str], workdir: Path, env: dict[str, str]) -> None:
+def _step(
+    state: RunState,
+    name: str,
+    args: list[str],
+    workdir: Path,
+    env: dict[str, str],
+    on_batch: Callable[[RunState], None] | None = None,
+) -> None:
     """Run one Terraform command, storing each line as it comes; raise if it fails or is stopped."""
     run = state.run
     state.log.recent_plain.clear()
@@ -242,6 +262,8 @@ def _step(state: RunState, name: str, args: list[str], workdir: Path, env: dict[
         state.log.store_many(lines)
         for line in lines:
             dirty_resources = state.findings.observe(line) or dirty_resources
+        if on_batch is not None:
+            on_batch(state)
         if dirty_resources and time.monotonic() - last_resource_save > 0.5:
             Run.objects.filter(pk=run.pk).update(resources=state.findings.resource_list())
             live.notify(run.pk)

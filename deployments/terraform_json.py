@@ -78,6 +78,8 @@ class RunFindings:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    planned: bool = False  # the plan's summary has been seen
+    applying: bool = False  # Terraform has started changing things (or found nothing to change)
 
     def observe(self, line: ParsedLine) -> bool:
         """Update from one line; True when the resource list changed."""
@@ -89,6 +91,9 @@ class RunFindings:
                 self.to_add = int(changes.get("add", 0))
                 self.to_change = int(changes.get("change", 0))
                 self.to_destroy = int(changes.get("remove", 0))
+                self.planned = True
+            else:
+                self.applying = True
             return False
         if kind == "diagnostic" and line.level == "error":
             self.errors.append(line.message)
@@ -113,6 +118,7 @@ class RunFindings:
             return False
         entry = self.resources.setdefault(resource, {"address": resource, "action": hook.get("action", "")})
         if kind == "apply_start":
+            self.applying = True
             entry.update(
                 state="applying", action=hook.get("action", entry.get("action", "")), started=line.at.isoformat()
             )
