@@ -66,7 +66,8 @@ class Site:
         self.env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("DATABASE_", "CELERY_", "LIVE_", "RUN_", "LOCALCLOUD_", "TERRAFORM_", "PYTEST"))
+            # DATABASE_POOL_* passes through, so a pool can be measured
+            if not key.startswith(("DATABASE_URL", "CELERY_", "LIVE_", "RUN_", "LOCALCLOUD_", "TERRAFORM_", "PYTEST"))
         }
         self.env.update(
             DJANGO_SETTINGS_MODULE="portal.settings",
