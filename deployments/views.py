@@ -1,10 +1,12 @@
 """Deploy, deployments table, history, run and state pages. Thin: parse, call, render."""
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,7 +15,7 @@ from deployments.artifact_browse import artifact_file_view
 from deployments.choices import Operation, RunStatus, Target
 from deployments.forms import DeployForm
 from deployments.logs import log_lines_after
-from deployments.models import Deployment, StateVersion
+from deployments.models import Deployment, LogLine, StateVersion
 from deployments.selectors import project_artifacts, run_for_user
 from deployments.tables import SORT_KEYS, deployment_rows
 from onboarding.access import can_deploy, project_for_user
@@ -255,3 +257,13 @@ def project_configuration(request, slug):
         {"project": project, "tabs": PROJECT_TABS, "tab": "configuration", "artifacts": artifacts, "chosen": chosen,
          "sections": sections},
     )  # fmt: skip
+
+
+def run_log_download(request, pk):
+    """The whole log as Terraform printed it: its JSON lines, and Hangar's and init's text lines."""
+    run = run_for_user(request.user, pk)
+    lines = LogLine.objects.filter(run=run).order_by("seq").values_list("raw", "message").iterator(chunk_size=2000)
+    body = ((json.dumps(raw, separators=(",", ":")) if raw is not None else message) + "\n" for raw, message in lines)
+    response = StreamingHttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.log"'
+    return response

@@ -214,3 +214,18 @@ def test_the_configuration_tab_shows_each_environments_definition(client_for, me
 def test_the_configuration_tab_says_what_to_do_without_artifacts(client_for, member, project):
     page = client_for(member).get(reverse("project_configuration", args=[project.slug])).text
     assert "No artifact yet" in page
+
+
+def test_the_raw_log_downloads_as_terraform_printed_it(client_for, lead, outsider, project, versions):
+    import json
+
+    run = start(project, lead)
+    log = RunLog(run)
+    log.store(parse_line('{"@level":"info","@message":"Plan: 1 to add","type":"change_summary","changes":{"add":1}}'))
+    log.store(parse_line("Terraform has been successfully initialized!"))
+    response = client_for(lead).get(reverse("run_log_download", args=[run.pk]))
+    assert response["Content-Disposition"] == f'attachment; filename="run-{run.pk}.log"'
+    first, second = b"".join(response.streaming_content).decode().splitlines()
+    assert json.loads(first)["changes"] == {"add": 1}
+    assert second == "Terraform has been successfully initialized!"
+    assert client_for(outsider).get(reverse("run_log_download", args=[run.pk])).status_code == 404
