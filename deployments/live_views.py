@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from deployments import live
 from deployments.logs import log_lines_after
 from deployments.models import Run
+from deployments.runs import can_approve
 from deployments.selectors import run_for_user
 from deployments.views import run_parts_shared
 from onboarding.access import can_deploy
@@ -61,16 +62,17 @@ def _read(run_id: int, after: int) -> Step:
     return Step(run, finished, len(lines), lines[-1].seq if lines else after, html, version)
 
 
-def _render_parts(shared: dict, may_deploy: bool, request) -> str:
-    context = {**shared, "may_cancel": may_deploy and not shared["run"].is_finished}
+def _render_parts(shared: dict, rights: tuple[bool, bool], request) -> str:
+    may_deploy, may_approve = rights
+    context = {**shared, "may_cancel": may_deploy and not shared["run"].is_finished, "may_approve": may_approve}
     return render_to_string("deployments/partials/run_parts.html", context, request=request)
 
 
-def _access(user, run_id: int) -> bool:
-    """404 unless the user may see the run; whether they may cancel it. Frees this request's connection."""
+def _access(user, run_id: int) -> tuple[bool, bool]:
+    """404 unless the user may see the run; whether they may cancel and approve it. Frees this request's connection."""
     try:
         run = run_for_user(user, run_id)
-        return can_deploy(user, run.deployment.environment.project)
+        return can_deploy(user, run.deployment.environment.project), can_approve(user, run)
     finally:
         connection.close()  # the stream reads on live's threads: it must not hold a connection per browser
 
@@ -81,7 +83,7 @@ async def run_events(request, pk: int):
     if not user.is_authenticated:
         raise Http404("No such run.")
     request.user = user  # rendering the parts must not look the session up again
-    may_deploy = await sync_to_async(_access)(user, pk)  # 404 now, before the stream starts
+    rights = await sync_to_async(_access)(user, pk)  # 404 now, before the stream starts
     after = _cursor(request)
 
     async def stream():
@@ -101,7 +103,7 @@ async def run_events(request, pk: int):
                 if step.version != seen_version:
                     seen_version = step.version
                     shared = await live.shared(("parts", pk, step.version), run_parts_shared, step.run)
-                    yield _sse("parts", await live.db(_render_parts, shared, may_deploy, request))
+                    yield _sse("parts", await live.db(_render_parts, shared, rights, request))
                 if step.count == BATCH:
                     continue  # more waiting: send it before sleeping
                 if step.finished:

@@ -92,6 +92,12 @@ class Run(models.Model):
     terraform_version = models.CharField(max_length=40, blank=True)
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # Production gate: such a run stays queued, outside the queue, until a lead approves it.
+    approval_required = models.BooleanField(default=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
     # Salted hash of the run's own state-backend password; cleared when the run ends.
     state_credential = models.CharField(max_length=128, blank=True, editable=False)
 
@@ -112,6 +118,10 @@ class Run(models.Model):
     @property
     def badge(self) -> str:
         return BADGES.get(self.status, "")
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.approval_required and self.approved_at is None and self.status == RunStatus.QUEUED
 
 
 class RunTransition(models.Model):

@@ -17,5 +17,6 @@ urlpatterns = [
     path("runs/<int:pk>/poll/", views.run_poll, name="run_poll"),
     path("runs/<int:pk>/events/", live_views.run_events, name="run_events"),
     path("runs/<int:pk>/cancel/", views.run_cancel, name="run_cancel"),
+    path("runs/<int:pk>/approve/", views.run_approve, name="run_approve"),
     path("runs/<int:pk>/log/", views.run_log_download, name="run_log_download"),
 ]

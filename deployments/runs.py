@@ -10,13 +10,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from deployments import live, state_backend
 from deployments.choices import ACTIVE_STATUSES, Operation, RunStatus, Target
 from deployments.models import Artifact, Deployment, Run, RunTransition
 from deployments.signals import run_finished
-from onboarding.access import can_deploy
+from onboarding.access import can_deploy, is_team_lead
 from onboarding.models import Environment, Project
 from portal.audit import audit_record
 
@@ -54,8 +55,18 @@ def run_start(*, project: Project, environment: str, target: str, version: str, 
         )
     with transaction.atomic():
         deployment, _ = Deployment.objects.get_or_create(environment=env, target=target)
-        run = Run.objects.create(deployment=deployment, artifact=artifact, operation=operation, requested_by=user)
-        RunTransition.objects.create(run=run, status=RunStatus.QUEUED, note=f"requested by {user.get_username()}")
+        needs_approval = env.name == "prod" and project.prod_requires_approval and operation != Operation.PLAN
+        run = Run.objects.create(
+            deployment=deployment,
+            artifact=artifact,
+            operation=operation,
+            requested_by=user,
+            approval_required=needs_approval,
+        )
+        note = f"requested by {user.get_username()}" + (
+            "; waiting for a team lead's approval" if needs_approval else ""
+        )
+        RunTransition.objects.create(run=run, status=RunStatus.QUEUED, note=note)
         audit_record(actor=user, action=f"run.{operation}", obj=run, version=version, environment=environment)
         transaction.on_commit(lambda: run_dispatch(deployment_id=deployment.pk))
     return run
@@ -69,7 +80,9 @@ def run_dispatch(*, deployment_id: int) -> Run | None:
         deployment = Deployment.objects.select_for_update().get(pk=deployment_id)
         if deployment.active_run_id is not None:
             return None
-        run = deployment.runs.filter(status=RunStatus.QUEUED).order_by("id").first()
+        # Runs waiting for approval stand aside: they do not hold up the queue.
+        ready = Q(approval_required=False) | Q(approved_at__isnull=False)
+        run = deployment.runs.filter(ready, status=RunStatus.QUEUED).order_by("id").first()
         if run is None:
             return None
         deployment.active_run = run
@@ -153,15 +166,44 @@ def run_cancel(*, run: Run, user) -> None:
         Run.objects.filter(pk=run.pk).update(cancel_requested_at=timezone.now())
 
 
+def can_approve(user, run: Run) -> bool:
+    """A lead of the project's team who did not ask for the run (four eyes); admins always."""
+    if user.is_superuser:
+        return True
+    return is_team_lead(user, run.deployment.environment.project.team) and run.requested_by_id != user.pk
+
+
+def run_approve(*, run: Run, user) -> Run:
+    """Let a production run that waits for approval join its queue."""
+    if not can_approve(user, run):
+        raise PermissionDenied(
+            "Only a lead of the project's team who did not request this run can approve it (or an admin)."
+        )
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if not run.awaiting_approval:
+            raise ValidationError(f"Run #{run.pk} is not waiting for approval ({run.status}).")
+        run.approved_by, run.approved_at = user, timezone.now()
+        run.save(update_fields=["approved_by", "approved_at"])
+        RunTransition.objects.create(run=run, status=run.status, note=f"approved by {user.get_username()}")
+        audit_record(actor=user, action="run.approve", obj=run)
+        transaction.on_commit(lambda: live.notify(run.pk))
+        transaction.on_commit(lambda: run_dispatch(deployment_id=run.deployment_id))
+    return run
+
+
 def queue_position(run: Run) -> int:
     """How many runs go before this queued one (0 = it is next)."""
     if run.status != RunStatus.QUEUED:
+        return 0
+    if run.awaiting_approval:
         return 0
     active = Deployment.objects.filter(pk=run.deployment_id).values_list("active_run_id", flat=True).first()
     if active == run.pk:
         return 0
     # The active run may itself still be "queued" (claimed, not yet started): count it once.
-    ahead = Run.objects.filter(deployment_id=run.deployment_id, status=RunStatus.QUEUED, id__lt=run.pk)
+    ready = Q(approval_required=False) | Q(approved_at__isnull=False)
+    ahead = Run.objects.filter(ready, deployment_id=run.deployment_id, status=RunStatus.QUEUED, id__lt=run.pk)
     return ahead.exclude(pk=active).count() + (1 if active else 0)
 
 

@@ -10,7 +10,7 @@ from onboarding.models import Project
 
 def visible_runs(user) -> QuerySet[Run]:
     return Run.objects.filter(deployment__environment__project__in=visible_projects(user)).select_related(
-        "deployment__environment__project", "artifact", "requested_by"
+        "deployment__environment__project", "artifact", "requested_by", "approved_by"
     )
 
 

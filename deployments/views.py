@@ -191,6 +191,7 @@ def run_parts_context(run, user) -> dict:
     """What the changing parts of the run page show (page, polling and live stream alike)."""
     context = run_parts_shared(run)
     context["may_cancel"] = can_deploy(user, context["project"]) and not run.is_finished
+    context["may_approve"] = runs.can_approve(user, run)
     return context
 
 
@@ -214,6 +215,17 @@ def run_poll(request, pk):
     context = run_parts_context(run, request.user)
     context.update(lines=lines, cursor=lines[-1].seq if lines else after, finished=finished and len(lines) < 2000)
     return render(request, "deployments/partials/run_poll.html", context)
+
+
+@require_POST
+def run_approve(request, pk):
+    run = run_for_user(request.user, pk)
+    try:
+        runs.run_approve(run=run, user=request.user)
+        messages.success(request, f"Run #{run.pk} is approved and joins its queue.")
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _error_text(error))
+    return redirect(run)
 
 
 @require_POST

@@ -48,6 +48,11 @@ class Project(models.Model):
     slug = models.CharField(max_length=40, unique=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    prod_requires_approval = models.BooleanField(
+        "Production deploys need approval",
+        default=False,
+        help_text="An apply or destroy on prod waits until a team lead other than the requester approves it.",
+    )
 
     class Meta:
         constraints = [

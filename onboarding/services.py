@@ -118,3 +118,15 @@ def project_register(*, service_control_id: object, name: str, team: Team, user)
         # The unique constraint, not a prior read, decides: concurrent submissions cannot both win.
         raise ProjectAlreadyRegistered(slug) from None
     return project
+
+
+def project_set_prod_approval(*, project: Project, required: bool, user) -> Project:
+    """Team leads decide whether production applies and destroys need a second lead's approval."""
+    if not is_team_lead(user, project.team):
+        raise PermissionDenied(f"Only a lead of {project.team} can change how {project} deploys to production.")
+    if project.prod_requires_approval != required:
+        with transaction.atomic():
+            project.prod_requires_approval = required
+            project.save(update_fields=["prod_requires_approval"])
+            audit_record(actor=user, action="project.prod_approval", obj=project, required=required)
+    return project

@@ -22,6 +22,7 @@ urlpatterns = [
     path("shared-composer/changes/<int:pk>/", shared_views.shared_change, name="shared_change"),
     path("shared-composer/changes/<int:pk>/runs/", shared_views.shared_change_runs, name="shared_change_runs"),
     path("shared-composer/changes/<int:pk>/approve/", shared_views.shared_change_approve, name="shared_change_approve"),
+    path("projects/<slug:slug>/details/approval/", views.project_prod_approval, name="project_prod_approval"),
     path("teams/", views.team_list, name="team_list"),
     path("teams/new/", views.team_create, name="team_create"),
     path("teams/<slug:slug>/", views.team_detail, name="team_detail"),

@@ -120,6 +120,7 @@ def project_detail(request, slug, tab="overview"):
         raise Http404(f"No tab {tab!r}.")
     project = project_for_user(request.user, slug)
     context = {"project": project, "environments": project.environments.all(), "tabs": PROJECT_TABS, "tab": tab}
+    context["is_lead"] = is_team_lead(request.user, project.team)
     if tab == "overview":
         from onboarding.shared_views import project_shared_context
 
@@ -196,3 +197,16 @@ def team_member_remove(request, slug, username):
     except (PermissionDenied, ValidationError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     return redirect(team)
+
+
+@require_POST
+def project_prod_approval(request, slug):
+    project = project_for_user(request.user, slug)
+    required = request.POST.get("prod_requires_approval") == "on"
+    try:
+        services.project_set_prod_approval(project=project, required=required, user=request.user)
+        state = "need a second team lead's approval" if required else "no longer need approval"
+        messages.success(request, f"Production applies and destroys of {project} {state}.")
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    return redirect("project_details", slug=slug)

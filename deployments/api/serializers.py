@@ -25,6 +25,8 @@ class RunSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", default=None)
     plan = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    approved_by = serializers.CharField(source="approved_by.username", default=None)
+    awaiting_approval = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Run
@@ -47,6 +49,10 @@ class RunSerializer(serializers.ModelSerializer):
             "error",
             "worker",
             "terraform_version",
+            "approval_required",
+            "awaiting_approval",
+            "approved_by",
+            "approved_at",
         ]
 
     def get_plan(self, run: Run) -> dict | None:

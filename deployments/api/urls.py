@@ -9,4 +9,5 @@ urlpatterns = [
     path("runs/<int:pk>/", views.RunDetailView.as_view(), name="api_run"),
     path("runs/<int:pk>/logs/", views.RunLogView.as_view(), name="api_run_logs"),
     path("runs/<int:pk>/cancel/", views.RunCancelView.as_view(), name="api_run_cancel"),
+    path("runs/<int:pk>/approve/", views.RunApproveView.as_view(), name="api_run_approve"),
 ]

@@ -111,6 +111,15 @@ class RunCancelView(APIView):
         return Response(RunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
+class RunApproveView(APIView):
+    """Approve a production run that waits for a team lead (not its requester)."""
+
+    @extend_schema(request=None, responses={200: RunSerializer})
+    def post(self, request, pk):
+        run = _call(runs.run_approve, run=run_for_user(request.user, pk), user=request.user)
+        return Response(RunSerializer(run, context={"request": request}).data)
+
+
 class RunLogView(APIView):
     """Log lines after a sequence number (`after`, default 0), at most `limit` (default 1000).
     `next` is the cursor for the following call; `finished` says no more lines will come."""

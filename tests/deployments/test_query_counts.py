@@ -34,7 +34,7 @@ EXPECTED = {
     "deployment_history": 9,
     "deployment_history_deep": 9,
     "api_deployments": 5,
-    "run_detail": 7,
+    "run_detail": 8,  # + whether the viewer may approve a production run
 }
 
 
