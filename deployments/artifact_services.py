@@ -10,11 +10,27 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
-from deployments.artifacts.inspection import ArtifactManifest, ArtifactRejected, inspect_upload
+from deployments.artifacts.inspection import ArtifactManifest, ArtifactRejected, UploadLimits, inspect_upload
 from deployments.models import Artifact
 from onboarding.access import can_deploy
 from onboarding.models import Project
 from portal.audit import audit_record
+
+# Room for the multipart envelope around the zip itself.
+MULTIPART_MARGIN = 64 * 1024
+
+
+def upload_size_problem(content_length: str | None) -> str | None:
+    """Why a request is too large to be an artifact upload, judged from its headers alone,
+    before Django parses (and spools) its files. A proxy's body limit should stop it earlier."""
+    limit = UploadLimits().max_compressed_bytes
+    try:
+        size = int(content_length or 0)
+    except ValueError:
+        return None
+    if size > limit + MULTIPART_MARGIN:
+        return f"the upload is {size} bytes; an artifact may have at most {limit} bytes"
+    return None
 
 
 def version_key(version: str) -> str:

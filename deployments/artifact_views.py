@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 
 from deployments import artifact_browse
-from deployments.artifact_services import artifact_upload
+from deployments.artifact_services import artifact_upload, upload_size_problem
 from deployments.artifacts import starter_repository
 from deployments.selectors import artifact_for_project, project_artifacts
 from onboarding.access import can_deploy, project_for_user
@@ -37,7 +37,10 @@ def artifact_list(request, slug):
     project = project_for_user(request.user, slug)
     may_upload = can_deploy(request.user, project)
     form, problems, status = ArtifactUploadForm(), [], 200
-    if request.method == "POST":
+    too_large = upload_size_problem(request.META.get("CONTENT_LENGTH")) if request.method == "POST" else None
+    if too_large:
+        problems, status = [too_large], 413
+    elif request.method == "POST":
         form = ArtifactUploadForm(request.POST, request.FILES)
         if not may_upload:
             problems, status = [f"Only members of {project.team} can upload artifacts to {project}."], 403

@@ -45,6 +45,8 @@ class ArtifactListView(generics.ListAPIView):
     @extend_schema(request=ArtifactUploadSerializer, responses={201: ArtifactSerializer, 200: ArtifactSerializer})
     def post(self, request, slug):
         project = project_for_user(request.user, slug)
+        if too_large := artifact_services.upload_size_problem(request.META.get("CONTENT_LENGTH")):
+            return Response({"file": [too_large]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         upload = ArtifactUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         artifact, created = _call(

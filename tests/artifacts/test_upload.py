@@ -290,3 +290,19 @@ def test_the_admin_shows_artifacts_read_only_and_deletes_only_unused_ones(
     assert client.get(reverse("admin:deployments_artifact_delete", args=[unused.pk])).status_code == 200
     response = client.post(reverse("admin:deployments_artifact_delete", args=[unused.pk]), {"post": "yes"})
     assert response.status_code == 302 and not Artifact.objects.filter(pk=unused.pk).exists()
+
+
+def test_an_oversized_upload_is_refused_from_its_headers_alone(client_for, member, project):
+    from rest_framework.test import APIClient
+
+    from deployments.artifacts.inspection import UploadLimits
+    from deployments.models import Artifact
+
+    too_big = str(UploadLimits().max_compressed_bytes * 2)
+    api = APIClient()
+    api.force_authenticate(member)
+    response = api.post(f"/api/projects/{project.slug}/artifacts/", {}, CONTENT_LENGTH=too_big)
+    assert response.status_code == 413 and "at most" in response.json()["file"][0]
+    page = client_for(member).post(f"/projects/{project.slug}/artifacts/", {}, CONTENT_LENGTH=too_big)
+    assert page.status_code == 413 and "at most" in page.text
+    assert not Artifact.objects.exists()
