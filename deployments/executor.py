@@ -150,16 +150,9 @@ def _execute(state: RunState, workspace: Path) -> None:
     if not workdir.is_dir():
         raise StepFailed(f"Artifact {run.artifact.version} has no infrastructure/{environment}/ folder.")
     credential = state_backend.credential_mint(run=run)
-    address = f"{settings.SITE_URL}/state/{deployment.pk}/"
     env = toolchain.terraform_env(
         workspace,
-        extra={
-            "TF_HTTP_ADDRESS": address,
-            "TF_HTTP_LOCK_ADDRESS": address,
-            "TF_HTTP_UNLOCK_ADDRESS": address,
-            "TF_HTTP_USERNAME": credential.username,
-            "TF_HTTP_PASSWORD": credential.password,
-        },
+        extra=state_backend.backend_env(base_url=settings.SITE_URL, deployment_id=deployment.pk, credential=credential),
     )
     binary = toolchain.terraform_binary()
     run.terraform_version = toolchain.terraform_version(binary)

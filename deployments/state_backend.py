@@ -49,6 +49,19 @@ def credential_mint(*, run: Run) -> RunCredential:
     return RunCredential(username=f"run-{run.pk}", password=password)
 
 
+def backend_env(*, base_url: str, deployment_id: int, credential: RunCredential) -> dict[str, str]:
+    """How Terraform's http backend finds this state and proves who it is: environment
+    variables only, so nothing of it is written into the workspace or the artifact."""
+    address = f"{base_url.rstrip('/')}/state/{deployment_id}/"
+    return {
+        "TF_HTTP_ADDRESS": address,
+        "TF_HTTP_LOCK_ADDRESS": address,
+        "TF_HTTP_UNLOCK_ADDRESS": address,
+        "TF_HTTP_USERNAME": credential.username,
+        "TF_HTTP_PASSWORD": credential.password,
+    }
+
+
 def credential_revoke(*, run: Run) -> None:
     Run.objects.filter(pk=run.pk).update(state_credential="")
 

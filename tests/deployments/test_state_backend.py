@@ -41,16 +41,9 @@ def auth(credential) -> dict:
 
 
 def terraform(workdir, credential, deployment, live_server, *args) -> subprocess.CompletedProcess:
-    address = f"{live_server.url}/state/{deployment.pk}/"
     env = toolchain.terraform_env(
         workdir,
-        extra={
-            "TF_HTTP_ADDRESS": address,
-            "TF_HTTP_LOCK_ADDRESS": address,
-            "TF_HTTP_UNLOCK_ADDRESS": address,
-            "TF_HTTP_USERNAME": credential.username,
-            "TF_HTTP_PASSWORD": credential.password,
-        },
+        extra=state_backend.backend_env(base_url=live_server.url, deployment_id=deployment.pk, credential=credential),
     )
     return subprocess.run(
         [settings.TERRAFORM_BINARY, *args, "-no-color"],
