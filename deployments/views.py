@@ -217,26 +217,25 @@ def run_poll(request, pk):
     return render(request, "deployments/partials/run_poll.html", context)
 
 
-@require_POST
-def run_approve(request, pk):
+def _run_action(request, pk, service, done: str):
+    """POST a run action (approve, cancel), say how it went, and go back to the run."""
     run = run_for_user(request.user, pk)
     try:
-        runs.run_approve(run=run, user=request.user)
-        messages.success(request, f"Run #{run.pk} is approved and joins its queue.")
+        service(run=run, user=request.user)
+        messages.success(request, done.format(run=run))
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, _error_text(error))
     return redirect(run)
+
+
+@require_POST
+def run_approve(request, pk):
+    return _run_action(request, pk, runs.run_approve, "Run #{run.pk} is approved and joins its queue.")
 
 
 @require_POST
 def run_cancel(request, pk):
-    run = run_for_user(request.user, pk)
-    try:
-        runs.run_cancel(run=run, user=request.user)
-        messages.success(request, f"Cancelling run #{run.pk}.")
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _error_text(error))
-    return redirect(run)
+    return _run_action(request, pk, runs.run_cancel, "Cancelling run #{run.pk}.")
 
 
 def project_configuration(request, slug):
