@@ -28,8 +28,11 @@ PROJECT_TABS = [
 
 
 def home(request):
+    from deployments.selectors import visible_runs  # deployments builds on onboarding, not the reverse
+
     projects = visible_projects(request.user).order_by("-created_at")[:8]
-    return render(request, "home.html", {"projects": projects})
+    recent_runs = visible_runs(request.user).select_related("deployment__environment").order_by("-id")[:10]
+    return render(request, "home.html", {"projects": projects, "recent_runs": recent_runs})
 
 
 def _registrable_teams(user):

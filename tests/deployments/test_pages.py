@@ -229,3 +229,9 @@ def test_the_raw_log_downloads_as_terraform_printed_it(client_for, lead, outside
     assert json.loads(first)["changes"] == {"add": 1}
     assert second == "Terraform has been successfully initialized!"
     assert client_for(outsider).get(reverse("run_log_download", args=[run.pk])).status_code == 404
+
+
+def test_home_lists_recent_runs_of_the_users_projects_only(client_for, lead, outsider, project, versions):
+    run = start(project, lead, operation="plan")
+    assert f'href="/runs/{run.pk}/"' in client_for(lead).get("/").text
+    assert f'href="/runs/{run.pk}/"' not in client_for(outsider).get("/").text
