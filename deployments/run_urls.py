@@ -13,6 +13,7 @@ urlpatterns = [
     path(f"{ROW}state/", views.deployment_state, name="deployment_state"),
     path(f"{ROW}state/unlock/", views.deployment_force_unlock, name="deployment_force_unlock"),
     path(f"{ROW}state/<int:version_id>/", views.state_version_download, name="state_version_download"),
+    path("operations/", views.operations, name="operations"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/poll/", views.run_poll, name="run_poll"),
     path("runs/<int:pk>/events/", live_views.run_events, name="run_events"),

@@ -16,6 +16,7 @@ from deployments.choices import Operation, RunStatus, Target
 from deployments.forms import DeployForm
 from deployments.logs import log_lines_after
 from deployments.models import Deployment, LogLine, StateVersion
+from deployments.operations import operations_summary
 from deployments.selectors import project_artifacts, run_for_user
 from deployments.tables import SORT_KEYS, deployment_rows
 from onboarding.access import can_deploy, project_for_user
@@ -278,3 +279,10 @@ def run_log_download(request, pk):
     response = StreamingHttpResponse(body, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.log"'
     return response
+
+
+def operations(request):
+    """For admins: how runs fare, what is stuck now, and adoption."""
+    if not request.user.is_staff:
+        raise PermissionDenied("The operations page is for Hangar's admins.")
+    return render(request, "deployments/operations.html", operations_summary())
