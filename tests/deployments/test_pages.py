@@ -235,3 +235,7 @@ def test_home_lists_recent_runs_of_the_users_projects_only(client_for, lead, out
     run = start(project, lead, operation="plan")
     assert f'href="/runs/{run.pk}/"' in client_for(lead).get("/").text
     assert f'href="/runs/{run.pk}/"' not in client_for(outsider).get("/").text
+
+
+def test_home_has_a_plain_title(client_for, lead):
+    assert "<title>Home · Hangar</title>" in client_for(lead).get("/").text
