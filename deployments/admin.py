@@ -2,19 +2,7 @@ from django.contrib import admin, messages
 
 from deployments import state_backend
 from deployments.models import Artifact, Deployment, LogLine, Run, RunTransition, StateVersion
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History must not change: visible to admins, editable by no one."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from portal.admin import ReadOnlyAdmin
 
 
 @admin.register(Artifact)

@@ -89,25 +89,27 @@ def _deployment(project, environment: str, target: str) -> Deployment | None:
     return Deployment.objects.filter(environment__project=project, environment__name=environment, target=target).first()
 
 
+def _row_context(project, environment: str, target: str, deployment: Deployment | None) -> dict:
+    """What the pages of one deployments-table row (history, state) show around their content."""
+    return {
+        "project": project,
+        "tabs": PROJECT_TABS,
+        "tab": "deployments",
+        "environment": project.environments.get(name=environment),
+        "target": target,
+        "deployment": deployment,
+    }
+
+
 def deployment_history(request, slug, environment, target):
     project = project_for_user(request.user, slug)
     deployment = _deployment(project, environment, target)
     history = deployment.runs.select_related("artifact", "requested_by").order_by("-id") if deployment else []
-    page = Paginator(history, 20).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "deployments/deployment_history.html",
-        {
-            "project": project,
-            "tabs": PROJECT_TABS,
-            "tab": "deployments",
-            "environment": project.environments.get(name=environment),
-            "target": target,
-            "deployment": deployment,
-            "page": page,
-            "may_deploy": can_deploy(request.user, project),
-        },
+    context = _row_context(project, environment, target, deployment)
+    context.update(
+        page=Paginator(history, 20).get_page(request.GET.get("page")), may_deploy=can_deploy(request.user, project)
     )
+    return render(request, "deployments/deployment_history.html", context)
 
 
 @require_POST
@@ -137,19 +139,9 @@ def deployment_state(request, slug, environment, target):
         if deployment
         else []
     )
-    return render(
-        request,
-        "deployments/deployment_state.html",
-        {
-            "project": project,
-            "tabs": PROJECT_TABS,
-            "tab": "deployments",
-            "environment": project.environments.get(name=environment),
-            "target": target,
-            "deployment": deployment,
-            "page": Paginator(versions, 25).get_page(request.GET.get("page")),
-        },
-    )
+    context = _row_context(project, environment, target, deployment)
+    context["page"] = Paginator(versions, 25).get_page(request.GET.get("page"))
+    return render(request, "deployments/deployment_state.html", context)
 
 
 def state_version_download(request, slug, environment, target, version_id):

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from onboarding.models import Environment, Membership, Project, SharedChange, SharedDagDeploy, SharedMembership, Team
+from portal.admin import ReadOnlyAdmin
 
 
 class MembershipInline(admin.TabularInline):
@@ -73,7 +74,7 @@ class SharedChangeInline(admin.TabularInline):
 
 
 @admin.register(SharedMembership)
-class SharedMembershipAdmin(admin.ModelAdmin):
+class SharedMembershipAdmin(ReadOnlyAdmin):
     """History of the shared composer's members; changes go through Hangar so they are built and deployed."""
 
     list_display = ["project", "state", "requested_by", "requested_at", "joined_at", "left_by", "left_at"]
@@ -92,32 +93,17 @@ class SharedMembershipAdmin(admin.ModelAdmin):
     ]
     inlines = [SharedChangeInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SharedChange)
-class SharedChangeAdmin(admin.ModelAdmin):
+class SharedChangeAdmin(ReadOnlyAdmin):
     list_display = ["membership", "kind", "version", "requested_by", "created_at", "awaiting_stage"]
     list_filter = ["kind"]
     search_fields = ["membership__project__slug", "version"]
     readonly_fields = ["membership", "kind", "artifact", "version", "requested_by", "created_at", "awaiting_stage"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SharedDagDeploy)
-class SharedDagDeployAdmin(admin.ModelAdmin):
+class SharedDagDeployAdmin(ReadOnlyAdmin):
     list_display = ["membership", "stage", "file_count", "total_bytes", "deployed_by", "deployed_at"]
     list_filter = ["stage"]
     readonly_fields = ["membership", "stage", "file_count", "total_bytes", "files", "deployed_by", "deployed_at"]
-
-    def has_add_permission(self, request):
-        return False

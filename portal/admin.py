@@ -3,16 +3,11 @@ from django.contrib import admin
 from portal.models import AuditEvent
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Visible to admins, editable by no one: the audit trail is append-only."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History must not change: visible to admins, editable by no one. Changes go
+    through Hangar's own pages and services, where the rules and the audit apply."""
 
-    list_display = ["created_at", "actor_name", "action", "object_type", "object_repr"]
-    list_filter = ["action", "object_type", "created_at"]
-    search_fields = ["actor_name", "action", "object_repr", "object_id"]
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -20,3 +15,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit trail is append-only."""
+
+    list_display = ["created_at", "actor_name", "action", "object_type", "object_repr"]
+    list_filter = ["action", "object_type", "created_at"]
+    search_fields = ["actor_name", "action", "object_repr", "object_id"]
+    date_hierarchy = "created_at"
