@@ -264,8 +264,9 @@ def make_running_run(username: str = "bench-lead"):
     """A user, their team's project and one run that is applying (no worker needed). Returns (run, user)."""
     from django.contrib.auth import get_user_model
 
-    from deployments.choices import RunStatus
-    from deployments.models import Artifact, Deployment, Run, RunTransition
+    from deployments.artifacts.models import Artifact
+    from deployments.runs.choices import RunStatus
+    from deployments.runs.models import Deployment, Run, RunTransition
     from onboarding import services
 
     user = get_user_model().objects.create_user(username, password="x")

@@ -30,9 +30,9 @@ def main() -> None:
     import django
 
     django.setup()
-    from deployments.logs import RunLog
-    from deployments.models import Run
-    from deployments.terraform_json import parse_line
+    from deployments.runs.logs import RunLog
+    from deployments.runs.models import Run
+    from deployments.runs.terraform_json import parse_line
 
     log = RunLog(Run.objects.get(pk=args.run))
     log.append("warm-up")  # opens the connections (database, Redis) before timing starts

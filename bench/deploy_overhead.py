@@ -70,11 +70,11 @@ def main() -> None:
 
 def run_benchmark(site: "h.Site", args) -> None:
     site.activate()
-    from deployments import toolchain
-    from deployments.artifact_services import artifact_upload
     from deployments.artifacts.build import build_artifact
-    from deployments.choices import Operation
-    from deployments.workspace import artifact_unpack
+    from deployments.artifacts.services import artifact_upload
+    from deployments.runs import toolchain
+    from deployments.runs.choices import Operation
+    from deployments.runs.workspace import artifact_unpack
     from onboarding import services
 
     print("building the provider mirror …", flush=True)
@@ -155,9 +155,9 @@ def terraform(env: dict, cwd: Path, binary: str, *args: str) -> None:
 
 def deploy(project, user, operation: str) -> dict:
     """DEPLOY and wait for the run to end; returns the total and Hangar's phases in seconds."""
-    from deployments import runs
-    from deployments.choices import FINAL_STATUSES, RunStatus
-    from deployments.models import LogLine, Run
+    from deployments.runs import services as runs
+    from deployments.runs.choices import FINAL_STATUSES, RunStatus
+    from deployments.runs.models import LogLine, Run
 
     start = time.time()
     run = runs.run_start(

@@ -51,8 +51,9 @@ def populate(args) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from deployments.choices import RunStatus
-    from deployments.models import Artifact, Deployment, LogLine, Run, RunTransition
+    from deployments.artifacts.models import Artifact
+    from deployments.runs.choices import RunStatus
+    from deployments.runs.models import Deployment, LogLine, Run, RunTransition
     from onboarding.models import Environment, Membership, Project, Role, Team
 
     rng = random.Random(7)
@@ -179,7 +180,7 @@ def measure(fixture: dict, args) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from deployments.models import Run
+    from deployments.runs.models import Run
 
     client = Client()
     client.force_login(fixture["lead"])

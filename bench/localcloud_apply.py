@@ -25,7 +25,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from deployments import toolchain  # noqa: E402
+from deployments.runs import toolchain  # noqa: E402
 from localcloud import packaging  # noqa: E402
 
 # go-plugin's handshake cookie for Terraform providers: without it a Go provider refuses to start.

@@ -74,7 +74,7 @@ def measure(mode: str, args) -> dict:
 
 
 def phase_latencies(site, web, run_id: int, cookie: str, lines: int, rate: float) -> dict:
-    from deployments.models import LogLine
+    from deployments.runs.models import LogLine
 
     after = LogLine.objects.filter(run_id=run_id).order_by("-seq").values_list("seq", flat=True).first() or 0
     stream = h.SSE(web.url, f"/runs/{run_id}/events/?after={after}", cookie)

@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
 
-from deployments import state_backend
-from deployments.models import Artifact, Deployment, LogLine, Run, RunTransition, StateVersion
+from deployments.artifacts.models import Artifact
+from deployments.runs.models import Deployment, LogLine, Run, RunTransition
+from deployments.state import services as state_backend
+from deployments.state.models import StateVersion
 from portal.admin import ReadOnlyAdmin
 
 

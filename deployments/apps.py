@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class DeploymentsConfig(AppConfig):
     name = "deployments"
     verbose_name = "Deployments: artifacts, runs and state"
+
+    def ready(self) -> None:
+        # Register the rooms' Celery tasks in every process (web too), so services can
+        # hand work over by task name (deployments.runs.dispatch) without importing them.
+        from deployments.runs import tasks  # noqa: F401

@@ -1,24 +1,22 @@
-"""Pages of the deployments app, under /projects/<slug>/. Included before
-onboarding's URLs, so a project tab served here takes its route."""
+"""Every room's routes, in one place for portal/urls.py.
 
-from django.urls import path
+Run and project-tab routes come before onboarding's, so a project tab served
+here takes its route."""
 
-from deployments import artifact_views
+from deployments.artifacts import urls as artifacts
+from deployments.live import urls as live
+from deployments.operations import urls as operations
+from deployments.pages import urls as pages
+from deployments.runs import urls as runs
+from deployments.state import urls as state
 
 urlpatterns = [
-    # Artifacts: "starter" and "diff" come before <version>, which they can never be (versions are semantic).
-    path("projects/<slug:slug>/artifacts/", artifact_views.artifact_list, name="project_artifacts"),
-    path("projects/<slug:slug>/artifacts/starter/", artifact_views.starter_download, name="artifact_starter"),
-    path("projects/<slug:slug>/artifacts/diff/", artifact_views.artifact_diff, name="artifact_diff"),
-    path("projects/<slug:slug>/artifacts/<str:version>/", artifact_views.artifact_detail, name="artifact_detail"),
-    path(
-        "projects/<slug:slug>/artifacts/<str:version>/download/",
-        artifact_views.artifact_download,
-        name="artifact_download",
-    ),
-    path(
-        "projects/<slug:slug>/artifacts/<str:version>/files/<path:path>",
-        artifact_views.artifact_file,
-        name="artifact_file",
-    ),
+    *runs.urlpatterns,
+    *live.urlpatterns,
+    *pages.urlpatterns,
+    *state.urlpatterns,
+    *operations.urlpatterns,
+    *artifacts.urlpatterns,
 ]
+api_urlpatterns = [*artifacts.api_urlpatterns, *pages.api_urlpatterns, *runs.api_urlpatterns]
+state_backend_urlpatterns = state.backend_urlpatterns

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from onboarding.models import Environment, Membership, Project, SharedChange, SharedDagDeploy, SharedMembership, Team
+from onboarding.models import Environment, Membership, Project, Team
+from onboarding.shared_composer.models import SharedChange, SharedDagDeploy, SharedMembership
 from portal.admin import ReadOnlyAdmin
 
 

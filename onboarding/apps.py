@@ -6,7 +6,7 @@ class OnboardingConfig(AppConfig):
     verbose_name = "Onboarding: teams and projects"
 
     def ready(self) -> None:
-        from deployments.signals import run_finished
-        from onboarding.receivers import shared_composer_run_finished
+        from deployments.runs.signals import run_finished
+        from onboarding.shared_composer.receivers import shared_composer_run_finished
 
         run_finished.connect(shared_composer_run_finished, dispatch_uid="shared_composer_promotion")

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from onboarding import shared_views, views
+from onboarding import views
+from onboarding.shared_composer import urls as shared_composer_urls
 
 urlpatterns = [
+    *shared_composer_urls.urlpatterns,
     path("projects/", views.project_list, name="project_list"),
     path("projects/register/", views.register_details, name="register_details"),
     path("projects/register/confirm/", views.register_confirm, name="register_confirm"),
@@ -13,15 +15,6 @@ urlpatterns = [
         path(f"projects/<slug:slug>/{tab}/", views.project_detail, {"tab": tab}, name=f"project_{tab}")
         for tab in ("details",)
     ],
-    path("projects/<slug:slug>/shared-composer/leave/", shared_views.shared_offboard, name="shared_offboard"),
-    path("projects/<slug:slug>/shared-composer/dags/", shared_views.shared_dags_deploy, name="shared_dags_deploy"),
-    path("shared-composer/", shared_views.shared_environment, name="shared_environment"),
-    path("shared-composer/adoption/", shared_views.shared_adoption, name="shared_adoption"),
-    path("shared-composer/onboard/", shared_views.shared_onboard_details, name="shared_onboard_details"),
-    path("shared-composer/onboard/confirm/", shared_views.shared_onboard_confirm, name="shared_onboard_confirm"),
-    path("shared-composer/changes/<int:pk>/", shared_views.shared_change, name="shared_change"),
-    path("shared-composer/changes/<int:pk>/runs/", shared_views.shared_change_runs, name="shared_change_runs"),
-    path("shared-composer/changes/<int:pk>/approve/", shared_views.shared_change_approve, name="shared_change_approve"),
     path("projects/<slug:slug>/details/approval/", views.project_prod_approval, name="project_prod_approval"),
     path("teams/", views.team_list, name="team_list"),
     path("teams/new/", views.team_create, name="team_create"),

@@ -14,21 +14,14 @@ from onboarding.access import is_team_lead, project_for_user, visible_projects, 
 from onboarding.forms import MemberForm, ProjectDetailsForm, TeamForm
 from onboarding.models import Role
 from onboarding.naming import ENVIRONMENTS, gcp_project_id
+from onboarding.tabs import PROJECT_TABS
 
 WIZARD = "register_wizard"
 WIZARD_DONE = "register_wizard_done"
-PROJECT_TABS = [
-    ("overview", "Overview"),
-    ("deploy", "Deploy cloud infrastructure"),
-    ("deployments", "Deployments / History"),
-    ("artifacts", "Artifacts"),  # served by deployments.artifact_views
-    ("configuration", "Configuration"),
-    ("details", "Details"),
-]
 
 
 def home(request):
-    from deployments.selectors import visible_runs  # deployments builds on onboarding, not the reverse
+    from deployments.runs.selectors import visible_runs  # deployments builds on onboarding, not the reverse
 
     projects = visible_projects(request.user).order_by("-created_at")[:8]
     recent_runs = visible_runs(request.user).select_related("deployment__environment").order_by("-id")[:10]
@@ -125,7 +118,7 @@ def project_detail(request, slug, tab="overview"):
     context = {"project": project, "environments": project.environments.all(), "tabs": PROJECT_TABS, "tab": tab}
     context["is_lead"] = is_team_lead(request.user, project.team)
     if tab == "overview":
-        from onboarding.shared_views import project_shared_context
+        from onboarding.shared_composer.views import project_shared_context
 
         context["shared"] = project_shared_context(project, request.user)
     return render(request, f"onboarding/project_{tab}.html", context)

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from deployments.state_views import state_endpoint
+from deployments import urls as deployments_urls
 from onboarding import views as onboarding_views
 from portal import views
 
@@ -15,10 +15,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
-    path("api/", include("deployments.api.urls")),
+    path("api/", include(deployments_urls.api_urlpatterns)),
     path("api/", include("onboarding.api.urls")),
-    path("state/<int:deployment_id>/", state_endpoint, name="state"),
-    path("", include("deployments.run_urls")),
-    path("", include("deployments.urls")),
+    *deployments_urls.state_backend_urlpatterns,
+    path("", include(deployments_urls.urlpatterns)),
     path("", include("onboarding.urls")),
 ]

@@ -1,5 +1,9 @@
-"""Artifacts: building the immutable, versioned zip, checking uploads, and the
-starter repository. See docs/artifacts.md."""
+"""Artifacts: the immutable, versioned zip of a project's infrastructure.
+
+The format needs no Django and is re-exported here: building (`build`), checking an upload
+before anything reads it (`inspection`), `metadata.yaml`, the starter repository. Beside it,
+the portal's side: the model, uploads (`services`), reads (`selectors`), browsing and diffs
+(`browse`), pages (`views`) and the API (`api`). See docs/artifacts.md."""
 
 from deployments.artifacts.build import BuiltArtifact, build_artifact, build_time, write_artifact
 from deployments.artifacts.inspection import ArtifactManifest, ArtifactRejected, UploadLimits, inspect_upload

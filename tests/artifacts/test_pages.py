@@ -11,10 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from deployments.artifact_browse import VIEW_LIMIT, artifact_file_view
-from deployments.artifact_services import artifact_upload, version_key
-from deployments.highlight import highlight
-from deployments.models import Artifact, Deployment, Run
+from deployments.artifacts.browse import VIEW_LIMIT, artifact_file_view
+from deployments.artifacts.highlight import highlight
+from deployments.artifacts.models import Artifact
+from deployments.artifacts.services import artifact_upload, version_key
+from deployments.runs.models import Deployment, Run
 from onboarding.access import can_deploy
 from tests.artifacts.pages import build
 

@@ -11,9 +11,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.html import escape
 
-from deployments import artifact_services
-from deployments.artifact_services import artifact_upload
-from deployments.models import Artifact, Deployment, Run
+from deployments.artifacts import services as artifact_services
+from deployments.artifacts.models import Artifact
+from deployments.artifacts.services import artifact_upload
+from deployments.runs.models import Deployment, Run
 from onboarding import services
 from tests.artifacts.helpers import zip_of
 from tests.artifacts.pages import api_upload, build, entries, page_upload, stored_files, with_entry
@@ -296,7 +297,7 @@ def test_an_oversized_upload_is_refused_from_its_headers_alone(client_for, membe
     from rest_framework.test import APIClient
 
     from deployments.artifacts.inspection import UploadLimits
-    from deployments.models import Artifact
+    from deployments.artifacts.models import Artifact
 
     too_big = str(UploadLimits().max_compressed_bytes * 2)
     api = APIClient()

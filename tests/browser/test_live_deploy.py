@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from deployments.models import LogLine, Run
+from deployments.runs.models import LogLine, Run
 from tests.deployments.conftest import *  # noqa: F403  (worker, web server and artifact fixtures)
 from tests.deployments.conftest import session_cookie
 

@@ -14,8 +14,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from deployments.artifact_services import artifact_upload
 from deployments.artifacts.build import build_artifact
+from deployments.artifacts.services import artifact_upload
 from portal.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deployments.models import Run
+from deployments.runs.models import Run
 from tests.deployments.conftest import ROOT, wait_for
 
 

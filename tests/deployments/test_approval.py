@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from deployments import runs
-from deployments.choices import RunStatus
-from deployments.models import Deployment, Run
+from deployments.runs import services as runs
+from deployments.runs.choices import RunStatus
+from deployments.runs.models import Deployment, Run
 from onboarding import services
 from onboarding.models import Role
 from portal.models import AuditEvent

@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from deployments.choices import RunStatus
-from deployments.runs import run_start
+from deployments.runs.choices import RunStatus
+from deployments.runs.services import run_start
 from tests.deployments.helpers import localcloud_resources, names_by_type, wait_finished
 
 pytestmark = [pytest.mark.worker, pytest.mark.terraform, pytest.mark.django_db(transaction=True)]

@@ -3,10 +3,10 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from deployments import runs
-from deployments.choices import RunStatus
-from deployments.models import Deployment, Run
-from deployments.operations import operations_summary
+from deployments.operations.selectors import operations_summary
+from deployments.runs import services as runs
+from deployments.runs.choices import RunStatus
+from deployments.runs.models import Deployment, Run
 
 
 def finish(run, status, error="", seconds=10):

@@ -3,11 +3,12 @@
 import pytest
 from django.urls import reverse
 
-from deployments import runs
-from deployments.choices import RunStatus
-from deployments.logs import RunLog
-from deployments.models import Deployment, Run, StateVersion
-from deployments.terraform_json import parse_line
+from deployments.runs import services as runs
+from deployments.runs.choices import RunStatus
+from deployments.runs.logs import RunLog
+from deployments.runs.models import Deployment, Run
+from deployments.runs.terraform_json import parse_line
+from deployments.state.models import StateVersion
 
 
 @pytest.fixture

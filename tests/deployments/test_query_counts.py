@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from deployments import runs
-from deployments.choices import RunStatus
+from deployments.runs import services as runs
+from deployments.runs.choices import RunStatus
 
 
 def finished_runs(project, user, count: int):

@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from deployments import runs
-from deployments.choices import RunStatus
-from deployments.models import Deployment, Run
+from deployments.runs import services as runs
+from deployments.runs.choices import RunStatus
+from deployments.runs.models import Deployment, Run
 from portal.models import AuditEvent
 
 

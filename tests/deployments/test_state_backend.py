@@ -9,9 +9,12 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from deployments import state_backend, toolchain
-from deployments.choices import RunStatus
-from deployments.models import Artifact, Deployment, Run, StateVersion
+from deployments.artifacts.models import Artifact
+from deployments.runs import toolchain
+from deployments.runs.choices import RunStatus
+from deployments.runs.models import Deployment, Run
+from deployments.state import services as state_backend
+from deployments.state.models import StateVersion
 
 pytestmark = [pytest.mark.terraform, pytest.mark.django_db(transaction=True)]
 

@@ -1,6 +1,6 @@
 import json
 
-from deployments.terraform_json import RunFindings, parse_line
+from deployments.runs.terraform_json import RunFindings, parse_line
 
 
 def line(**fields) -> str:

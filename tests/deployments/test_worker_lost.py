@@ -5,9 +5,9 @@ import time
 import pytest
 from django.utils import timezone
 
-from deployments.choices import RunStatus
-from deployments.models import Run
-from deployments.runs import run_start
+from deployments.runs.choices import RunStatus
+from deployments.runs.models import Run
+from deployments.runs.services import run_start
 from tests.deployments.conftest import wait_for
 from tests.deployments.helpers import wait_finished
 
@@ -59,7 +59,7 @@ def test_cancel_interrupts_terraform_gracefully(start_worker, worker_env, upload
         return run.status == RunStatus.APPLYING
 
     wait_for(applying, timeout=120, message="the run to be applying")
-    from deployments.runs import run_cancel
+    from deployments.runs.services import run_cancel
 
     started = time.monotonic()
     run_cancel(run=run, user=lead)

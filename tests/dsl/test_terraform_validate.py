@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from deployments import toolchain
 from deployments.artifacts import build_artifact
+from deployments.runs import toolchain
 from tests.dsl.conftest import EXAMPLE
 
 pytestmark = pytest.mark.terraform

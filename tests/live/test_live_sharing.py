@@ -3,7 +3,7 @@
 import asyncio
 import threading
 
-from deployments import live
+from deployments.live import wakeups as live
 
 
 def test_streams_asking_for_the_same_read_at_once_share_it():

@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
-from deployments import runs
-from deployments.choices import RunStatus
-from deployments.logs import RunLog
-from deployments.terraform_json import parse_line
+from deployments.runs import services as runs
+from deployments.runs.choices import RunStatus
+from deployments.runs.logs import RunLog
+from deployments.runs.terraform_json import parse_line
 from tests.deployments.conftest import session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

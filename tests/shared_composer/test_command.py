@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from deployments.models import Run
+from deployments.runs.models import Run
 from onboarding.models import Membership, Project, Role
 
 pytestmark = pytest.mark.django_db

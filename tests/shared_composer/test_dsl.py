@@ -9,7 +9,7 @@ from django.conf import settings
 
 from deployments.artifacts.build import build_artifact
 from deployments.dsl import compile_environment, parse_environment, used_modules
-from onboarding.shared_composer import shared_definition
+from onboarding.shared_composer.services import shared_definition
 from tests.dsl.helpers import FILENAME, problems_of
 
 VALID = """\

@@ -3,9 +3,9 @@ and the local cloud shows the grants; offboarding removes them."""
 
 import pytest
 
-from deployments.choices import RunStatus
+from deployments.runs.choices import RunStatus
 from onboarding.models import SharedChange, SharedMembership
-from onboarding.shared_composer import change_runs, shared_approve, shared_offboard, shared_onboard
+from onboarding.shared_composer.services import change_runs, shared_approve, shared_offboard, shared_onboard
 from portal.models import AuditEvent
 from tests.deployments.conftest import wait_for
 from tests.deployments.helpers import localcloud_resources, wait_finished

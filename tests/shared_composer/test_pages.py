@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from localcloud import composer
 from localcloud.store import Store
 from onboarding.models import Project, SharedDagDeploy, SharedMembership
-from onboarding.shared_composer import shared_dags_deploy, shared_onboard
+from onboarding.shared_composer.services import shared_dags_deploy, shared_onboard
 
 pytestmark = pytest.mark.django_db
 

@@ -3,10 +3,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from deployments.models import Run
+from deployments.runs.models import Run
 from onboarding import services
 from onboarding.models import Membership, Role, SharedChange, SharedMembership
-from onboarding.shared_composer import onboarding_refusal, shared_offboard, shared_onboard
+from onboarding.shared_composer.services import onboarding_refusal, shared_offboard, shared_onboard
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from deployments import toolchain
+from deployments.runs import toolchain
 
 REPO = Path(__file__).resolve().parents[2]
 MODULES = REPO / "terraform_modules" / "local"

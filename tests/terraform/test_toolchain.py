@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from deployments import toolchain
+from deployments.runs import toolchain
 from localcloud import packaging
 from tests.terraform.test_modules import LOCALS
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from deployments import toolchain
+from deployments.runs import toolchain
 
 
 class Command(BaseCommand):

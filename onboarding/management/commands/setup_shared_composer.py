@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from onboarding import shared_composer
+from onboarding.shared_composer import services as shared_composer
 
 
 class Command(BaseCommand):

@@ -1,0 +1,211 @@
+"""Reading stored artifacts for people: list rows, file tree, one file, and the
+difference between two versions. Only files named in an artifact's manifest are
+ever read, each checked against its checksum (see `artifact_read_file`)."""
+
+import difflib
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+from django.utils.safestring import SafeString
+
+from deployments.artifacts.highlight import highlight, language_for
+from deployments.artifacts.models import Artifact
+from deployments.artifacts.selectors import project_artifacts
+from deployments.artifacts.services import artifact_read_file
+from deployments.runs.models import Deployment
+from onboarding.models import Project
+
+VIEW_LIMIT = 512 * 1024  # bytes of one file shown in a page; larger ones are for download
+DIFF_LIMIT = 512 * 1024
+
+
+# The list -------------------------------------------------------------------
+
+
+def artifact_list(project: Project) -> QuerySet[Artifact]:
+    """The project's artifacts, newest version first, each with `run_count`."""
+    return project_artifacts(project).select_related("project").annotate(run_count=Count("runs"))
+
+
+@dataclass(frozen=True)
+class ArtifactRow:
+    artifact: Artifact
+    deployed_to: list[str]  # "dev", "prod (gcp)": deployments whose applied version this is
+    run_count: int
+
+
+def artifact_rows(artifacts: Iterable[Artifact]) -> list[ArtifactRow]:
+    """Rows for a page of `artifact_list`, with where each version runs now (one query)."""
+    artifacts = list(artifacts)
+    deployed: dict[int, list[str]] = defaultdict(list)
+    for deployment in deployments_running([artifact.pk for artifact in artifacts]):
+        deployed[deployment.deployed_artifact_id].append(deployment_label(deployment))
+    return [
+        ArtifactRow(artifact=artifact, deployed_to=deployed[artifact.pk], run_count=getattr(artifact, "run_count", 0))
+        for artifact in artifacts
+    ]
+
+
+def deployments_running(artifact_ids: list[int]) -> QuerySet[Deployment]:
+    return (
+        Deployment.objects.filter(deployed_artifact_id__in=artifact_ids)
+        .select_related("environment")
+        .order_by("environment__position", "target")
+    )
+
+
+def deployment_label(deployment: Deployment) -> str:
+    name = deployment.environment.name
+    return name if deployment.target == "local" else f"{name} ({deployment.target})"
+
+
+def artifact_previous(artifact: Artifact) -> Artifact | None:
+    """The version just before this one, if any."""
+    return project_artifacts(artifact.project).filter(version_key__lt=artifact.version_key).first()
+
+
+# The file tree --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str
+    name: str
+    size: int | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Folder:
+    path: str  # "" for the top level
+    files: list[FileEntry]
+
+
+def _stored_sizes(artifact: Artifact) -> dict[str, int]:
+    """Sizes from the stored zip's directory (the zip was checked on upload); empty if unreadable."""
+    try:
+        with artifact.file.open("rb") as fileobj, zipfile.ZipFile(fileobj) as archive:
+            return {info.filename: info.file_size for info in archive.infolist()}
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return {}
+
+
+def artifact_file_tree(artifact: Artifact) -> list[Folder]:
+    """The manifest's files grouped by folder: the top level first, then folders by name."""
+    sizes = _stored_sizes(artifact)
+    folders: dict[str, list[FileEntry]] = defaultdict(list)
+    for path, sha256 in sorted(artifact.manifest.get("files", {}).items()):
+        folder, _, name = path.rpartition("/")
+        folders[folder].append(FileEntry(path=path, name=name, size=sizes.get(path), sha256=sha256))
+    return [Folder(path=folder, files=folders[folder]) for folder in sorted(folders)]
+
+
+# One file -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileView:
+    path: str
+    sha256: str
+    language: str | None
+    lines: list[SafeString] = field(default_factory=list)
+    unavailable: str = ""  # why the text is not shown (binary, too large, damaged)
+
+
+def _as_text(data: bytes) -> str | None:
+    if b"\0" in data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def artifact_file_view(*, artifact: Artifact, path: str, limit: int = VIEW_LIMIT) -> FileView:
+    """One file for display, highlighted; raises KeyError unless `path` is exactly a manifest name."""
+    files = artifact.manifest.get("files", {})
+    if path not in files:
+        raise KeyError(path)
+    view = {"path": path, "sha256": files[path], "language": language_for(path)}
+    try:
+        data = artifact_read_file(artifact=artifact, path=path, limit=limit)
+    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        return FileView(**view, unavailable=str(error))
+    text = _as_text(data)
+    if text is None:
+        return FileView(**view, unavailable=f"{path} is a binary file; download the artifact to read it.")
+    return FileView(**view, lines=highlight(text, view["language"]))
+
+
+# The difference between two versions ----------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "hunk", "add", "del" or "ctx"
+    text: str
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    path: str
+    status: str  # "added", "removed" or "changed"
+    lines: list[DiffLine]
+    added: int
+    removed: int
+    note: str = ""  # why no lines are shown (binary, too large)
+
+
+def is_terraform_file(path: str) -> bool:
+    """What the diff compares: the rendered Terraform of every environment and the bundled modules."""
+    return (path.startswith("infrastructure/") and path.endswith(".tf")) or path.startswith("modules/")
+
+
+def _diff_lines(old_text: str, new_text: str) -> list[DiffLine]:
+    diff = difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), lineterm="", n=3)
+    lines = []
+    for line in diff:
+        if line.startswith(("---", "+++")) and not lines:
+            continue  # the two file headers; the page names the versions itself
+        kind = {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "ctx")
+        lines.append(DiffLine(kind=kind, text=line if kind == "hunk" else line[1:]))
+    return lines
+
+
+def _text_or_note(artifact: Artifact | None, path: str) -> tuple[str, str]:
+    if artifact is None:
+        return "", ""
+    try:
+        text = _as_text(artifact_read_file(artifact=artifact, path=path, limit=DIFF_LIMIT))
+    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        return "", str(error)
+    return (text, "") if text is not None else ("", f"{path} is a binary file.")
+
+
+def artifact_diff(*, old: Artifact, new: Artifact) -> list[FileDiff]:
+    """Unified diffs of the Terraform files that differ between two versions, by path."""
+    old_files = {path: sha for path, sha in old.manifest.get("files", {}).items() if is_terraform_file(path)}
+    new_files = {path: sha for path, sha in new.manifest.get("files", {}).items() if is_terraform_file(path)}
+    diffs = []
+    for path in sorted(old_files.keys() | new_files.keys()):
+        if old_files.get(path) == new_files.get(path):
+            continue
+        status = "added" if path not in old_files else "removed" if path not in new_files else "changed"
+        old_text, old_note = _text_or_note(old if path in old_files else None, path)
+        new_text, new_note = _text_or_note(new if path in new_files else None, path)
+        note = old_note or new_note
+        lines = [] if note else _diff_lines(old_text, new_text)
+        diffs.append(
+            FileDiff(
+                path=path,
+                status=status,
+                lines=lines,
+                added=sum(line.kind == "add" for line in lines),
+                removed=sum(line.kind == "del" for line in lines),
+                note=note,
+            )
+        )
+    return diffs

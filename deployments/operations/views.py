@@ -1,0 +1,13 @@
+"""The Operations page, for admins."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from deployments.operations.selectors import operations_summary
+
+
+def operations(request):
+    """For admins: how runs fare, what is stuck now, and adoption."""
+    if not request.user.is_staff:
+        raise PermissionDenied("The operations page is for Hangar's admins.")
+    return render(request, "deployments/operations.html", operations_summary())

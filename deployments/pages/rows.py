@@ -1,0 +1,28 @@
+"""One row of the deployments table (environment + target), as its own pages see it."""
+
+from django.http import Http404
+
+from deployments.runs.choices import Target
+from deployments.runs.models import Deployment
+from onboarding.tabs import PROJECT_TABS
+
+# The address of one row's pages: History, State.
+ROW = "projects/<slug:slug>/deployments/<slug:environment>/<slug:target>/"
+
+
+def row_deployment(project, environment: str, target: str) -> Deployment | None:
+    if target not in Target.values or not project.environments.filter(name=environment).exists():
+        raise Http404("No such environment or target.")
+    return Deployment.objects.filter(environment__project=project, environment__name=environment, target=target).first()
+
+
+def row_context(project, environment: str, target: str, deployment: Deployment | None) -> dict:
+    """What the pages of one deployments-table row (history, state) show around their content."""
+    return {
+        "project": project,
+        "tabs": PROJECT_TABS,
+        "tab": "deployments",
+        "environment": project.environments.get(name=environment),
+        "target": target,
+        "deployment": deployment,
+    }

@@ -1,0 +1,136 @@
+"""The project's deployment tabs: Deploy, Deployments / History (with one-click redeploy) and Configuration.
+
+Thin: parse, call a service, render."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from deployments.artifacts.browse import artifact_file_view
+from deployments.artifacts.selectors import project_artifacts
+from deployments.errors import error_text
+from deployments.pages.forms import DeployForm
+from deployments.pages.rows import row_context, row_deployment
+from deployments.pages.selectors import SORT_KEYS, deployment_rows
+from deployments.runs import services as runs
+from deployments.runs.choices import Operation
+from onboarding.access import can_deploy, project_for_user
+from onboarding.tabs import PROJECT_TABS
+
+TABLE_COLUMNS = [
+    ("environment", "Environment"),
+    ("target", "Target"),
+    ("version", "Version"),
+    ("status", "Status"),
+    ("deployed_by", "Deployed by"),
+    ("deployed_at", "Deployed at"),
+]
+
+
+def _table_context(request, project) -> dict:
+    sort = request.GET.get("sort", "environment")
+    if sort.lstrip("-") not in SORT_KEYS:
+        sort = "environment"
+    page = Paginator(deployment_rows(project=project, sort=sort), 10).get_page(request.GET.get("page"))
+    return {"page": page, "sort": sort, "columns": TABLE_COLUMNS}
+
+
+def project_deploy(request, slug):
+    """The "Deploy cloud infrastructure" tab: the form and the deployments table."""
+    project = project_for_user(request.user, slug)
+    artifacts = list(project_artifacts(project))
+    form = DeployForm(request.POST or None, project=project, artifacts=artifacts)
+    if request.method == "POST":
+        operation = request.POST.get("operation", Operation.APPLY)
+        if form.is_valid():
+            try:
+                run = runs.run_start(project=project, user=request.user, operation=operation, **form.cleaned_data)
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, error_text(error))
+            else:
+                return redirect(run)
+    return render(
+        request,
+        "deployments/project_deploy.html",
+        {
+            "project": project,
+            "tabs": PROJECT_TABS,
+            "tab": "deploy",
+            "form": form,
+            "has_artifacts": bool(artifacts),
+            "may_deploy": can_deploy(request.user, project),
+            **_table_context(request, project),
+        },
+    )
+
+
+def project_deployments(request, slug):
+    project = project_for_user(request.user, slug)
+    context = {"project": project, "tabs": PROJECT_TABS, "tab": "deployments", **_table_context(request, project)}
+    if request.htmx:
+        return render(request, "deployments/partials/deployments_table.html", context)
+    return render(request, "deployments/project_deployments.html", context)
+
+
+def deployment_history(request, slug, environment, target):
+    project = project_for_user(request.user, slug)
+    deployment = row_deployment(project, environment, target)
+    history = deployment.runs.select_related("artifact", "requested_by").order_by("-id") if deployment else []
+    context = row_context(project, environment, target, deployment)
+    context.update(
+        page=Paginator(history, 20).get_page(request.GET.get("page")), may_deploy=can_deploy(request.user, project)
+    )
+    return render(request, "deployments/deployment_history.html", context)
+
+
+@require_POST
+def deployment_redeploy(request, slug, environment, target):
+    """Roll back (or forward) to a version from the history in one click."""
+    project = project_for_user(request.user, slug)
+    try:
+        run = runs.run_start(
+            project=project,
+            environment=environment,
+            target=target,
+            version=request.POST.get("version", ""),
+            operation=Operation.APPLY,
+            user=request.user,
+        )
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_text(error))
+        return redirect("deployment_history", slug=slug, environment=environment, target=target)
+    return redirect(run)
+
+
+def project_configuration(request, slug):
+    """The "Configuration" tab: each environment's definition in a version (newest by default)."""
+    project = project_for_user(request.user, slug)
+    artifacts = list(project_artifacts(project))
+    chosen = next(
+        (a for a in artifacts if a.version == request.GET.get("version")), artifacts[0] if artifacts else None
+    )
+    deployed = {row.environment.name: row.version for row in deployment_rows(project=project)}
+    sections = []
+    if chosen is not None:
+        kinds = chosen.manifest.get("environment_kinds", {})
+        for env in project.environments.all():
+            folder = f"infrastructure/{env.name}/"
+            files = sorted(path for path in chosen.manifest.get("files", {}) if path.startswith(folder))
+            source = f"{folder}main.yaml" if f"{folder}main.yaml" in files else None
+            sections.append(
+                {
+                    "environment": env,
+                    "kind": kinds.get(env.name, ""),
+                    "deployed": deployed.get(env.name),
+                    "files": files,
+                    "view": artifact_file_view(artifact=chosen, path=source) if source else None,
+                }
+            )
+    return render(
+        request,
+        "deployments/project_configuration.html",
+        {"project": project, "tabs": PROJECT_TABS, "tab": "configuration", "artifacts": artifacts, "chosen": chosen,
+         "sections": sections},
+    )  # fmt: skip

@@ -1,0 +1,17 @@
+"""Handing work to Celery without importing the task modules.
+
+Services decide what should run and call these after their transaction
+commits; the tasks themselves live in each room's `tasks` module, which
+imports the services. Tasks are looked up by name in Celery's registry
+(the app's `ready()` imports every room's tasks), so eager mode, retries
+and routing behave exactly as for a direct `task.apply_async`."""
+
+from celery import current_app
+
+EXECUTE_RUN = "deployments.tasks.execute_run"  # the name predates the rooms; queued messages still carry it
+
+
+def send_task(name: str, *args) -> str:
+    """Queue task `name` with `args`; returns its Celery task id ("" in eager mode without one)."""
+    result = current_app.tasks[name].apply_async(args=list(args))
+    return result.id or ""

@@ -1,0 +1,280 @@
+"""Executing one run on a worker: Terraform init, then plan, or apply (which plans first)
+in a fresh workspace, every output line stored in order as it arrives.
+
+A watchdog thread beats the run's heartbeat, notices a cancel request or the
+time limit, and then interrupts Terraform gracefully (SIGINT) before killing
+it. Terraform dies with the worker (parent-death signal), so a lost worker
+never leaves a Terraform process writing state behind it."""
+
+import ctypes
+import logging
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from deployments.live import wakeups
+from deployments.runs import services as runs
+from deployments.runs import toolchain
+from deployments.runs.choices import Operation, RunStatus
+from deployments.runs.logs import RunLog
+from deployments.runs.models import Run
+from deployments.runs.terraform_json import RunFindings, parse_line
+from deployments.runs.workspace import WorkspaceError, artifact_unpack, workspace_create, workspace_remove
+from deployments.state import services as state_services
+
+log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1
+
+
+class StepFailed(Exception):
+    pass
+
+
+class Stopped(Exception):
+    """Cancelled by a user, or over the time limit."""
+
+
+@dataclass
+class RunState:
+    """Per-run state of the executor, never kept on the task."""
+
+    run: Run
+    log: RunLog
+    findings: RunFindings = field(default_factory=RunFindings)
+    process: subprocess.Popen | None = None
+    stop_reason: str = ""  # set by the watchdog: why Terraform is being stopped
+    stop_status: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class Watchdog(threading.Thread):
+    def __init__(self, state: RunState):
+        super().__init__(name=f"run-{state.run.pk}-watchdog", daemon=True)
+        self.state = state
+        self.finished = threading.Event()
+        self.deadline = time.monotonic() + settings.RUN_TIME_LIMIT
+
+    def run(self) -> None:
+        run_id = self.state.run.pk
+        last_beat = 0.0
+        try:
+            while not self.finished.wait(1.0):
+                now = time.monotonic()
+                if now - last_beat >= settings.RUN_HEARTBEAT_INTERVAL:
+                    Run.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
+                    last_beat = now
+                if not self.state.stop_reason:
+                    requested = Run.objects.filter(pk=run_id).values_list("cancel_requested_at", flat=True).first()
+                    if requested:
+                        self.stop("Cancelled on request.", RunStatus.CANCELLED)
+                    elif now > self.deadline:
+                        self.stop(
+                            f"The run exceeded its time limit of {settings.RUN_TIME_LIMIT} seconds and was stopped.",
+                            RunStatus.FAILED,
+                        )
+        finally:
+            connection.close()
+
+    def stop(self, reason: str, status: str) -> None:
+        with self.state.lock:
+            self.state.stop_reason, self.state.stop_status = reason, status
+            process = self.state.process
+        if process is not None:
+            _interrupt(process)
+
+
+def _interrupt(process: subprocess.Popen) -> None:
+    """SIGINT lets Terraform finish the current call and release the lock; SIGKILL after the grace period."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+
+    def kill_later():
+        try:
+            process.wait(timeout=settings.RUN_CANCEL_GRACE)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+    threading.Thread(target=kill_later, daemon=True).start()
+
+
+def run_execute(*, run_id: int, worker: str) -> None:
+    run = runs.run_claim(run_id=run_id, worker=worker)
+    if run is None:
+        return
+    state = RunState(run=run, log=RunLog(run))
+    watchdog = Watchdog(state)
+    watchdog.start()
+    workspace = workspace_create(run_id=run.pk)
+    try:
+        _execute(state, workspace)
+        runs.run_finish(run=run, status=RunStatus.SUCCEEDED)
+    except Stopped:
+        runs.run_finish(run=run, status=state.stop_status or RunStatus.CANCELLED, error=state.stop_reason)
+    except (StepFailed, WorkspaceError) as error:
+        runs.run_finish(run=run, status=RunStatus.FAILED, error=str(error))
+    except Exception:
+        log.exception("run %s failed inside Hangar", run.pk)
+        state.log.append(f"Hangar failed while running this run:\n{traceback.format_exc()}", level="error")
+        runs.run_finish(
+            run=run,
+            status=RunStatus.FAILED,
+            error="Hangar failed while running Terraform; an admin can see why in the log.",
+        )
+    finally:
+        watchdog.finished.set()
+        workspace_remove(workspace)
+        close_old_connections()
+
+
+def _execute(state: RunState, workspace: Path) -> None:
+    run = state.run
+    deployment = run.deployment
+    environment = deployment.environment.name
+    state.log.append(f"Unpacking {run.artifact} and verifying its checksums.", type="hangar")
+    artifact_unpack(artifact=run.artifact, dest=workspace / "artifact")
+    workdir = workspace / "artifact" / "infrastructure" / environment
+    if not workdir.is_dir():
+        raise StepFailed(f"Artifact {run.artifact.version} has no infrastructure/{environment}/ folder.")
+    credential = state_services.credential_mint(run=run)
+    env = toolchain.terraform_env(
+        workspace,
+        extra=state_services.backend_env(
+            base_url=settings.SITE_URL, deployment_id=deployment.pk, credential=credential
+        ),
+    )
+    binary = toolchain.terraform_binary()
+    run.terraform_version = toolchain.terraform_version(binary)
+    run.save(update_fields=["terraform_version"])
+    state.log.append(
+        f"{run.terraform_version}; {run.operation} of {run.artifact.version} on {deployment}.", type="hangar"
+    )
+
+    _step(state, "init", [binary, "init", "-input=false", "-no-color"], workdir, env)
+    if run.operation == Operation.PLAN:
+        _step(state, "plan", [binary, "plan", "-json", "-input=false"], workdir, env)
+        state.findings.planned = True
+        _follow(state)
+        return
+    # Terraform's apply plans, then applies: one process, one state read, one provider start.
+    # The statuses follow its output: planned at the plan's summary, applying at the first change.
+    apply = [binary, "apply", "-json", "-input=false", "-auto-approve"]
+    if run.operation == Operation.DESTROY:
+        apply.append("-destroy")
+    _step(state, "apply", apply, workdir, env, on_batch=_follow)
+    state.findings.planned = state.findings.applying = True
+    _follow(state)
+    run.outputs, run.resources = state.findings.outputs, state.findings.resource_list()
+    run.save(update_fields=["outputs", "resources"])
+
+
+def _follow(state: RunState) -> None:
+    """Move the run to planned, then applying, as Terraform's output says it got there."""
+    run, found = state.run, state.findings
+    if run.status == RunStatus.PLANNING and found.planned:
+        runs.run_transition(
+            run=run,
+            status=RunStatus.PLANNED,
+            note=f"+{found.to_add or 0} ~{found.to_change or 0} -{found.to_destroy or 0}",
+            to_add=found.to_add,
+            to_change=found.to_change,
+            to_destroy=found.to_destroy,
+            resources=found.resource_list(),
+        )
+    if run.status == RunStatus.PLANNED and found.applying and run.operation != Operation.PLAN:
+        runs.run_transition(run=run, status=RunStatus.APPLYING)
+
+
+def _line_batches(stream, limit: int = 500):
+    """Lines as they come, grouped when several are already waiting: one insert per group.
+
+    A reader thread keeps the pipe drained, so Terraform never waits on the database."""
+    pending: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+
+    def read() -> None:
+        for raw in stream:
+            pending.put(raw)
+        pending.put(None)
+
+    threading.Thread(target=read, name="terraform-output", daemon=True).start()
+    done = False
+    while not done:
+        batch = []
+        item = pending.get()
+        while item is not None:
+            batch.append(item)
+            if len(batch) >= limit or pending.empty():
+                break
+            item = pending.get()
+        done = item is None
+        if batch:
+            yield batch
+
+
+def _step(
+    state: RunState,
+    name: str,
+    args: list[str],
+    workdir: Path,
+    env: dict[str, str],
+    on_batch: Callable[[RunState], None] | None = None,
+) -> None:
+    """Run one Terraform command, storing each line as it comes; raise if it fails or is stopped."""
+    run = state.run
+    state.log.recent_plain.clear()
+    with state.lock:
+        if state.stop_reason:
+            raise Stopped()
+        state.process = subprocess.Popen(
+            args,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a kill reaches the providers too
+            preexec_fn=_die_with_parent,
+        )
+    process = state.process
+    assert process.stdout is not None
+    dirty_resources = False
+    last_resource_save = 0.0
+    for batch in _line_batches(process.stdout):
+        lines = [parse_line(raw.decode("utf-8", "replace"), default_type=name) for raw in batch]
+        state.log.store_many(lines)
+        for line in lines:
+            dirty_resources = state.findings.observe(line) or dirty_resources
+        if on_batch is not None:
+            on_batch(state)
+        if dirty_resources and time.monotonic() - last_resource_save > 0.5:
+            Run.objects.filter(pk=run.pk).update(resources=state.findings.resource_list())
+            wakeups.notify(run.pk)
+            dirty_resources, last_resource_save = False, time.monotonic()
+    code = process.wait()
+    with state.lock:
+        state.process = None
+    if dirty_resources:
+        Run.objects.filter(pk=run.pk).update(resources=state.findings.resource_list())
+    if state.stop_reason:
+        state.log.append(state.stop_reason, level="warn", type="hangar")
+        raise Stopped()
+    if code != 0:
+        errors = state.findings.errors or list(state.log.recent_plain)
+        summary = "\n".join(errors) if errors else f"terraform {name} exited with code {code}; see the log."
+        raise StepFailed(f"terraform {name} failed:\n{summary}")

@@ -1,0 +1,54 @@
+"""A run's log: every line stored in order, with a sequence number readers
+use as a cursor (`after=<seq>`)."""
+
+from collections import deque
+
+from django.db.models import Max
+from django.utils import timezone
+
+from deployments.live import wakeups
+from deployments.runs.models import LogLine, Run
+from deployments.runs.terraform_json import ParsedLine
+
+
+class RunLog:
+    """Appends lines to one run's log; keeps the last plain lines for error summaries."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        last = LogLine.objects.filter(run=run).aggregate(last=Max("seq"))["last"]
+        self.next_seq = (last or 0) + 1
+        self.recent_plain: deque[str] = deque(maxlen=15)
+
+    def store(self, line: ParsedLine) -> LogLine:
+        return self.store_many([line])[0]
+
+    def store_many(self, lines: list[ParsedLine]) -> list[LogLine]:
+        """Store lines that arrived together in one insert, then wake their readers once."""
+        entries = []
+        for line in lines:
+            if line.raw is None and line.message.strip():
+                self.recent_plain.append(line.message)
+            entries.append(
+                LogLine(
+                    run=self.run,
+                    seq=self.next_seq,
+                    at=line.at,
+                    level=line.level,
+                    type=line.type,
+                    message=line.message,
+                    raw=line.raw,
+                )
+            )
+            self.next_seq += 1
+        LogLine.objects.bulk_create(entries)
+        wakeups.notify(self.run.pk)
+        return entries
+
+    def append(self, message: str, *, level: str = "info", type: str = "hangar") -> LogLine:
+        """A line of Hangar's own (what it is doing, why it stopped)."""
+        return self.store(ParsedLine(at=timezone.now(), level=level, type=type, message=message, raw=None))
+
+
+def log_lines_after(*, run: Run, after: int = 0, limit: int = 1000) -> list[LogLine]:
+    return list(LogLine.objects.filter(run=run, seq__gt=after).order_by("seq")[:limit])

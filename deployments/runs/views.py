@@ -1,0 +1,91 @@
+"""The run page: its log, timeline, plan and outcome, by polling or as the live stream's parts; approve, cancel and
+download the raw log."""
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from deployments.errors import error_text
+from deployments.runs import services as runs
+from deployments.runs.choices import RunStatus
+from deployments.runs.logs import log_lines_after
+from deployments.runs.models import LogLine
+from deployments.runs.selectors import queue_position, run_for_user
+from onboarding.access import can_deploy
+
+
+def run_parts_shared(run) -> dict:
+    """The changing parts of the run page that are the same for every viewer (read once, shared by live streams)."""
+    return {
+        "run": run,
+        "project": run.deployment.environment.project,
+        "transitions": list(run.transitions.all()),
+        "queue_position": queue_position(run),
+        "run_ahead": run.deployment.active_run if run.status == RunStatus.QUEUED else None,
+    }
+
+
+def run_parts_context(run, user) -> dict:
+    """What the changing parts of the run page show (page, polling and live stream alike)."""
+    context = run_parts_shared(run)
+    context["may_cancel"] = can_deploy(user, context["project"]) and not run.is_finished
+    context["may_approve"] = runs.can_approve(user, run)
+    return context
+
+
+def run_detail(request, pk):
+    run = run_for_user(request.user, pk)
+    lines = log_lines_after(run=run, after=0, limit=5000)
+    context = run_parts_context(run, request.user)
+    context.update(lines=lines, cursor=lines[-1].seq if lines else 0, live_sse=settings.LIVE_SSE)
+    return render(request, "deployments/run_detail.html", context)
+
+
+def run_poll(request, pk):
+    """Polling fallback: lines after the cursor plus the run's changing parts, swapped in by htmx."""
+    run = run_for_user(request.user, pk)
+    try:
+        after = max(int(request.GET.get("after", 0)), 0)
+    except ValueError:
+        after = 0
+    finished = run.is_finished  # read first: lines stored before the end are all visible now
+    lines = log_lines_after(run=run, after=after, limit=2000)
+    context = run_parts_context(run, request.user)
+    context.update(lines=lines, cursor=lines[-1].seq if lines else after, finished=finished and len(lines) < 2000)
+    return render(request, "deployments/partials/run_poll.html", context)
+
+
+def _run_action(request, pk, service, done: str):
+    """POST a run action (approve, cancel), say how it went, and go back to the run."""
+    run = run_for_user(request.user, pk)
+    try:
+        service(run=run, user=request.user)
+        messages.success(request, done.format(run=run))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_text(error))
+    return redirect(run)
+
+
+@require_POST
+def run_approve(request, pk):
+    return _run_action(request, pk, runs.run_approve, "Run #{run.pk} is approved and joins its queue.")
+
+
+@require_POST
+def run_cancel(request, pk):
+    return _run_action(request, pk, runs.run_cancel, "Cancelling run #{run.pk}.")
+
+
+def run_log_download(request, pk):
+    """The whole log as Terraform printed it: its JSON lines, and Hangar's and init's text lines."""
+    run = run_for_user(request.user, pk)
+    lines = LogLine.objects.filter(run=run).order_by("seq").values_list("raw", "message").iterator(chunk_size=2000)
+    body = ((json.dumps(raw, separators=(",", ":")) if raw is not None else message) + "\n" for raw, message in lines)
+    response = StreamingHttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.log"'
+    return response

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from deployments.pages.rows import ROW
+from deployments.state import views
+
+# Terraform's http backend: GET, POST, LOCK and UNLOCK at one address per deployment.
+backend_urlpatterns = [
+    path("state/<int:deployment_id>/", views.state_endpoint, name="state"),
+]
+
+urlpatterns = [
+    path(f"{ROW}state/", views.deployment_state, name="deployment_state"),
+    path(f"{ROW}state/unlock/", views.deployment_force_unlock, name="deployment_force_unlock"),
+    path(f"{ROW}state/<int:version_id>/", views.state_version_download, name="state_version_download"),
+]

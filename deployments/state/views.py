@@ -1,0 +1,113 @@
+"""The state backend's HTTP endpoint Terraform talks to, and the State page of a deployments-table row.
+
+The rules live in `services`; these only speak HTTP."""
+
+import base64
+import binascii
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from deployments.pages.rows import row_context, row_deployment
+from deployments.state import services as state_services
+from deployments.state.models import StateVersion
+from deployments.state.services import StateError
+from onboarding.access import project_for_user
+
+
+def _basic_auth(request) -> tuple[str, str]:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        raise StateError(401, "HTTP Basic credentials are required; each run gets its own.")
+    try:
+        username, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise StateError(401, "Malformed HTTP Basic credentials.") from None
+    return username, password
+
+
+def _json_body(request) -> dict | None:
+    if not request.body:
+        return None
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        raise StateError(400, "The body is not JSON lock info.") from None
+    if not isinstance(body, dict):
+        raise StateError(400, "The body is not JSON lock info.")
+    return body
+
+
+@csrf_exempt
+def state_endpoint(request, deployment_id: int):
+    try:
+        username, password = _basic_auth(request)
+        run = state_services.authenticate(deployment_id=deployment_id, username=username, password=password)
+        if request.method == "GET":
+            current = state_services.state_current(deployment_id=deployment_id)
+            if current is None:
+                return HttpResponse(status=204)
+            return HttpResponse(bytes(current.data), content_type="application/json")
+        if request.method == "POST":
+            state_services.state_write(
+                deployment_id=deployment_id, body=request.body, lock_id=request.GET.get("ID"), run=run
+            )
+            return HttpResponse(status=200)
+        if request.method == "LOCK":
+            state_services.state_lock(deployment_id=deployment_id, info=_json_body(request) or {}, run=run)
+            return HttpResponse(status=200)
+        if request.method == "UNLOCK":
+            state_services.state_unlock(deployment_id=deployment_id, info=_json_body(request))
+            return HttpResponse(status=200)
+        raise StateError(405, f"{request.method} is not supported; use GET, POST, LOCK or UNLOCK.")
+    except StateError as error:
+        if error.body is not None:
+            return JsonResponse(error.body, status=error.status)
+        response = HttpResponse(str(error), status=error.status, content_type="text/plain")
+        if error.status == 401:
+            response["WWW-Authenticate"] = 'Basic realm="Hangar state"'
+        return response
+
+
+def deployment_state(request, slug, environment, target):
+    project = project_for_user(request.user, slug)
+    deployment = row_deployment(project, environment, target)
+    versions = (
+        StateVersion.objects.filter(deployment=deployment).select_related("run").defer("data").order_by("-id")
+        if deployment
+        else []
+    )
+    context = row_context(project, environment, target, deployment)
+    context["page"] = Paginator(versions, 25).get_page(request.GET.get("page"))
+    return render(request, "deployments/deployment_state.html", context)
+
+
+def state_version_download(request, slug, environment, target, version_id):
+    if not request.user.is_superuser:
+        raise PermissionDenied("Only admins can download Terraform state: it may hold secrets.")
+    project = project_for_user(request.user, slug)
+    version = get_object_or_404(
+        StateVersion, pk=version_id, deployment__environment__project=project, deployment__environment__name=environment
+    )
+    response = HttpResponse(bytes(version.data), content_type="application/json")
+    name = f"{version.deployment.environment.gcp_project_id}-{target}-serial-{version.serial}.tfstate"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+def deployment_force_unlock(request, slug, environment, target):
+    if not request.user.is_superuser:
+        raise PermissionDenied("Only admins can force-unlock a state.")
+    project = project_for_user(request.user, slug)
+    deployment = row_deployment(project, environment, target)
+    if deployment is not None:
+        state_services.state_force_unlock(deployment=deployment, user=request.user)
+        messages.success(request, "The state lock was released. This was recorded in the audit trail.")
+    return redirect("deployment_state", slug=slug, environment=environment, target=target)
