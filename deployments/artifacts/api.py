@@ -5,10 +5,10 @@ from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from deployments.errors import call_service
 from deployments.artifacts import services as artifact_services
 from deployments.artifacts.selectors import project_artifacts
 from deployments.artifacts.serializers import ArtifactSerializer, ArtifactUploadSerializer
+from deployments.errors import call_service
 from onboarding.access import project_for_user
 
 
