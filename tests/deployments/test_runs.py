@@ -9,6 +9,7 @@ from django.utils import timezone
 from deployments.runs import services as runs
 from deployments.runs.choices import RunStatus
 from deployments.runs.models import Deployment, Run
+from deployments.runs.selectors import queue_position
 from portal.models import AuditEvent
 
 
@@ -36,14 +37,14 @@ def test_a_second_run_queues_behind_the_first(project, lead, v1):
     first, second = start(project, lead), start(project, lead, operation="plan")
     runs.run_dispatch(deployment_id=first.deployment_id)
     assert runs.run_dispatch(deployment_id=first.deployment_id) is None  # slot taken
-    assert runs.queue_position(second) == 1
+    assert queue_position(second) == 1
     assert runs.run_claim(run_id=second.pk, worker="w") is None  # not its turn
     claimed = runs.run_claim(run_id=first.pk, worker="w")
     assert claimed.status == RunStatus.PLANNING
     runs.run_finish(run=claimed, status=RunStatus.SUCCEEDED)
     runs.run_dispatch(deployment_id=first.deployment_id)
     assert Deployment.objects.get(pk=first.deployment_id).active_run_id == second.pk
-    assert runs.queue_position(Run.objects.get(pk=second.pk)) == 0
+    assert queue_position(Run.objects.get(pk=second.pk)) == 0
 
 
 def test_runs_on_other_environments_do_not_wait(project, lead, v1):
