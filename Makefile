@@ -9,9 +9,9 @@ STAMPS := var/stamps
 SECRET_KEY ?= $(shell mkdir -p var && (test -s var/secret-key || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret-key) && cat var/secret-key)
 export SECRET_KEY
 
-.PHONY: setup run test lint format services browser clean
+.PHONY: setup run test lint format services browser sandbox clean
 
-setup: $(STAMPS)/venv $(STAMPS)/static $(STAMPS)/terraform
+setup: $(STAMPS)/venv $(STAMPS)/static $(STAMPS)/terraform sandbox
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py ensure_admin
 
@@ -48,6 +48,10 @@ services:
 
 browser:
 	@bash scripts/browser.sh
+
+# bubblewrap, the sandbox of every Terraform process.
+sandbox:
+	@bash scripts/sandbox.sh
 
 lint:
 	$(VENV)/bin/ruff check .

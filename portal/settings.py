@@ -210,6 +210,11 @@ RUN_HEARTBEAT_INTERVAL = env_int("RUN_HEARTBEAT_INTERVAL", 5)
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 60)
 RUN_REAPER_INTERVAL = env_int("RUN_REAPER_INTERVAL", 30)
 RUN_WORKSPACE_DIR = Path(env_str("RUN_WORKSPACE_DIR", str(VAR_DIR / "runs")))
+# Every Terraform process runs in a bubblewrap sandbox; "off" is unsafe (see docs/security.md).
+RUN_SANDBOX = env_str("RUN_SANDBOX", "on").lower()
+RUN_SANDBOX_BWRAP = env_str("RUN_SANDBOX_BWRAP", "bwrap")
+if RUN_SANDBOX not in ("on", "off"):
+    raise ImproperlyConfigured(f"RUN_SANDBOX={RUN_SANDBOX!r} is not a choice; use 'on' (the default) or 'off' (unsafe)")
 # Live logs: Redis wakes waiting streams at once; without it they poll the database.
 LIVE_REDIS_URL = env_str(
     "LIVE_REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""

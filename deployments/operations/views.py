@@ -4,10 +4,11 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from deployments.operations.selectors import operations_summary
+from deployments.runs import sandbox
 
 
 def operations(request):
     """For admins: how runs fare, what is stuck now, and adoption."""
     if not request.user.is_staff:
         raise PermissionDenied("The operations page is for Hangar's admins.")
-    return render(request, "deployments/operations.html", operations_summary())
+    return render(request, "deployments/operations.html", {**operations_summary(), "sandboxed": sandbox.enabled()})

@@ -1,11 +1,13 @@
 """Executing one run on a worker: Terraform init, then plan, or apply (which plans first)
-in a fresh workspace, every output line stored in order as it arrives.
+in a fresh workspace, each command in its own sandbox, every output line stored in order
+as it arrives.
 
 A watchdog thread beats the run's heartbeat, notices a cancel request or the
 time limit, and then interrupts Terraform gracefully (SIGINT) before killing
 it. Terraform dies with the worker (parent-death signal), so a lost worker
 never leaves a Terraform process writing state behind it."""
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -24,8 +26,8 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from deployments.live import wakeups
+from deployments.runs import sandbox, toolchain
 from deployments.runs import services as runs
-from deployments.runs import toolchain
 from deployments.runs.choices import Operation, RunStatus
 from deployments.runs.logs import RunLog
 from deployments.runs.models import Run
@@ -51,6 +53,7 @@ class RunState:
 
     run: Run
     log: RunLog
+    workspace: Path
     findings: RunFindings = field(default_factory=RunFindings)
     process: subprocess.Popen | None = None
     stop_reason: str = ""  # set by the watchdog: why Terraform is being stopped
@@ -99,11 +102,30 @@ class Watchdog(threading.Thread):
             _interrupt(process)
 
 
+def _terraform_pids(group: int) -> list[int]:
+    """Terraform's own processes in a step's process group (not the sandbox around it, nor its providers)."""
+    name = Path(toolchain.terraform_binary()).name[:15]  # the kernel keeps 15 characters of a command's name
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" (", 1)
+            comm, fields = rest.rsplit(") ", 1)
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        if comm == name and int(fields.split()[2]) == group:
+            found.append(int(pid))
+    return found
+
+
 def _interrupt(process: subprocess.Popen) -> None:
-    """SIGINT lets Terraform finish the current call and release the lock; SIGKILL after the grace period."""
+    """SIGINT lets Terraform finish the current call and release the lock; SIGKILL after the grace period.
+
+    Only Terraform gets SIGINT: bubblewrap does not pass signals on, and the providers would die of it."""
     if process.poll() is not None:
         return
-    process.send_signal(signal.SIGINT)
+    for pid in _terraform_pids(process.pid) or [process.pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
 
     def kill_later():
         try:
@@ -118,16 +140,16 @@ def run_execute(*, run_id: int, worker: str) -> None:
     run = runs.run_claim(run_id=run_id, worker=worker)
     if run is None:
         return
-    state = RunState(run=run, log=RunLog(run))
+    workspace = workspace_create(run_id=run.pk)
+    state = RunState(run=run, log=RunLog(run), workspace=workspace)
     watchdog = Watchdog(state)
     watchdog.start()
-    workspace = workspace_create(run_id=run.pk)
     try:
         _execute(state, workspace)
         runs.run_finish(run=run, status=RunStatus.SUCCEEDED)
     except Stopped:
         runs.run_finish(run=run, status=state.stop_status or RunStatus.CANCELLED, error=state.stop_reason)
-    except (StepFailed, WorkspaceError) as error:
+    except (StepFailed, WorkspaceError, sandbox.SandboxUnavailable) as error:
         runs.run_finish(run=run, status=RunStatus.FAILED, error=str(error))
     except Exception:
         log.exception("run %s failed inside Hangar", run.pk)
@@ -147,6 +169,7 @@ def _execute(state: RunState, workspace: Path) -> None:
     run = state.run
     deployment = run.deployment
     environment = deployment.environment.name
+    _announce_sandbox(state)
     state.log.append(f"Unpacking {run.artifact} and verifying its checksums.", type="hangar")
     artifact_unpack(artifact=run.artifact, dest=workspace / "artifact")
     workdir = workspace / "artifact" / "infrastructure" / environment
@@ -182,6 +205,34 @@ def _execute(state: RunState, workspace: Path) -> None:
     _follow(state)
     run.outputs, run.resources = state.findings.outputs, state.findings.resource_list()
     run.save(update_fields=["outputs", "resources"])
+
+
+def _announce_sandbox(state: RunState) -> None:
+    """Refuse to run when Terraform cannot be sandboxed; say so in the log when isolation is off."""
+    if not sandbox.enabled():
+        state.log.append(
+            "RUN_SANDBOX=off: this run is NOT isolated. Its Terraform can read the worker's files and other runs' "
+            "workspaces. An operator turned the sandbox off; see docs/security.md.",
+            level="warn",
+            type="hangar",
+        )
+        return
+    sandbox.check()
+    state.log.append(
+        "Terraform runs in a sandbox: it sees only this run's workspace and the read-only toolchain.", type="hangar"
+    )
+
+
+def _sandboxed(state: RunState, args: list[str], workdir: Path) -> list[str]:
+    if not sandbox.enabled():
+        return args
+    readonly = [
+        Path(args[0]),
+        toolchain.mirror_dir(),
+        toolchain.cli_config_path(),
+        *sandbox.python_runtime(),
+    ]
+    return sandbox.command(args, workspace=state.workspace, workdir=workdir, readonly=readonly)
 
 
 def _follow(state: RunState) -> None:
@@ -242,7 +293,7 @@ def _step(
         if state.stop_reason:
             raise Stopped()
         state.process = subprocess.Popen(
-            args,
+            _sandboxed(state, args, workdir),
             cwd=workdir,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -45,8 +45,9 @@ def localcloud_root() -> Path:
 
 
 def venv_bin() -> Path:
-    """The scripts folder of the running interpreter's environment (holds python3)."""
-    return Path(sysconfig.get_path("scripts"))
+    """The scripts folder of the running interpreter's environment (holds python3), symlinks resolved:
+    the sandbox shows the environment at its real path."""
+    return Path(sysconfig.get_path("scripts")).resolve()
 
 
 def render_cli_config(mirror: Path) -> str:
