@@ -286,7 +286,8 @@ class IsolationChecker:
         for kind, piece, offset in template_pieces(text):
             line = first_line + text.count("\n", 0, offset)
             if kind == "text":
-                self.text(piece, attribute, line, 1)
+                for number, text_line in enumerate(piece.split("\n")):
+                    self.text(text_line, attribute, line + number, 1)
                 continue
             if kind == "broken":
                 self.problem(line, 1, "a template expression is not closed ('${' or '%{' without '}')")
