@@ -312,7 +312,7 @@ def _check_layout(present: dict[str, str], metadata: dict, target: str, problems
         parts = path.split("/")
         if path.endswith(".tf.json"):
             problems.append(f"'{path}': JSON Terraform is not accepted; use .tf files")
-        elif unchecked_terraform_file(path) and not path.endswith(".tf"):  # override .tf files: the policy's
+        elif unchecked_terraform_file(path) and not path.endswith(".tf"):  # override .tf files: the policy refuses
             problems.append(str(DslProblem(path, 1, 1, unchecked_terraform_file(path))))
         elif path in (PROJECT_FILE,) or (parts[:2] == ["infrastructure", "bq_schemas"] and len(parts) > 2):
             continue
