@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from onboarding.models import Role, Team
+from onboarding.reserved import project_refusal
 from onboarding.services import project_identity_clean
 
 
@@ -40,6 +41,9 @@ class ProjectDetailsForm(forms.Form):
                         self.add_error(field, message)
             else:
                 data["service_control_id"], data["name"], data["environment_ids"] = scid, name, ids
+                refusal = project_refusal(scid, name)
+                if refusal:
+                    self.add_error("name", refusal)
         return data
 
 
