@@ -99,3 +99,10 @@ def test_a_viewer_cannot_register_for_the_team(client_for, viewer, team):
 def test_a_user_with_no_team_is_told_what_to_do(client_for, outsider):
     page = client_for(outsider).get(reverse("register_details")).text
     assert "Create a team" in page
+
+
+def test_an_oversized_service_control_id_is_refused_on_step_one(client_for, lead, team):
+    response = details(client_for(lead), service_control_id="99999999999999999999", name="a")
+    assert response.status_code == 200
+    assert "1 to 2147483647" in response.text
+    assert "register_wizard" not in response.wsgi_request.session
