@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from yaml.nodes import MappingNode
 
-from deployments.artifacts.metadata import METADATA_FILE, SEMVER, tree_digest
+from deployments.artifacts.metadata import METADATA_FILE, key_line, tree_digest, version_problem
 from deployments.artifacts.project_file import ENVIRONMENTS, PROJECT_FILE, parse_project_file
 from deployments.dsl.errors import DslError
 from deployments.dsl.targets import TARGETS
@@ -211,8 +211,8 @@ def _check_content(contents: dict, expected_project_slug: str, archive_sha256: s
     if target_name not in TARGETS:
         problems.append(f"{METADATA_FILE}: target '{target_name}' is unknown; known: {', '.join(sorted(TARGETS))}")
     version = str(metadata.get("version", ""))
-    if not SEMVER.match(version):
-        problems.append(f"{METADATA_FILE}: version '{version}' is not a semantic version such as 0.1.87")
+    if problem := version_problem(version):
+        problems.append(f"{METADATA_FILE}:{key_line(texts.get(METADATA_FILE), 'version')}: {problem}")
     listed = metadata.get("files")
     listed = listed if isinstance(listed, dict) else {}
     if not listed:

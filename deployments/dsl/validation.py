@@ -609,12 +609,25 @@ class _Checker:
             )
             return
         try:
-            fields = json.loads(data.decode("utf-8"))
+            text = data.decode("utf-8")
+            fields = json.loads(text)
         except UnicodeDecodeError:
             self.problems.append(DslProblem(shown, 1, 1, f"schema file is not UTF-8 text {referenced}"))
             return
         except json.JSONDecodeError as exc:
             self.problems.append(DslProblem(shown, exc.lineno, exc.colno, f"invalid JSON: {exc.msg} {referenced}"))
+            return
+        except ValueError:
+            # Python refuses to convert integers of more than sys.get_int_max_str_digits() digits.
+            found = _LONG_NUMBER.search(text)
+            line, column = _line_column(text, found.start()) if found else (1, 1)
+            digits = len(found.group()) if found else "too many"
+            self.problems.append(
+                DslProblem(shown, line, column, f"a number of {digits} digits is too long {referenced}")
+            )
+            return
+        except RecursionError:
+            self.problems.append(DslProblem(shown, 1, 1, f"the JSON is nested too deeply {referenced}"))
             return
         problem = _schema_shape_problem(fields)
         if problem:
@@ -661,6 +674,15 @@ class _Checker:
                     hint = did_you_mean(composer, composers)
                     known = quoted_list(composers) if composers else "none"
                     self.report(item, f"impersonator '{who}' names no composer of this file;{hint} composers: {known}")
+
+
+_LONG_NUMBER = re.compile(r"[0-9]{1000,}")
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 _NONE = ScalarNode("tag:yaml.org,2002:null", "~")

@@ -186,3 +186,17 @@ def test_empty_file(infra):
     assert problems_of("# nothing\n", infra) == [
         "infrastructure/dev/main.yaml:1:1: file is empty; expected 'infrastructure:' with a 'gcp:' section"
     ]
+
+
+def test_a_schema_with_an_overlong_integer_is_a_problem_not_a_crash(infra):
+    (infra / "bq_schemas/big.json").write_text('[\n  {"name": "a", "type": "STRING", "x": ' + "9" * 5000 + "}\n]\n")
+    [problem] = problems_of(table_with_schema("file:bq_schemas/big.json"), infra)
+    assert problem.startswith("infrastructure/bq_schemas/big.json:2:")
+    assert "5000 digits" in problem
+
+
+def test_a_deeply_nested_schema_is_a_problem_not_a_crash(infra):
+    (infra / "bq_schemas/deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    [problem] = problems_of(table_with_schema("file:bq_schemas/deep.json"), infra)
+    assert problem.startswith("infrastructure/bq_schemas/deep.json:1:1: ")
+    assert "nested too deeply" in problem
