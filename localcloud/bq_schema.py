@@ -84,7 +84,7 @@ def _parse_fields(data: Any, path: str, depth: int) -> list[dict]:
         if unknown:
             raise InvalidValue(f"{here}.{unknown[0]}", unknown[0], f"allowed keys: {', '.join(sorted(FIELD_KEYS))}")
         name = item.get("name")
-        if not isinstance(name, str) or not FIELD_NAME.match(name):
+        if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
             raise InvalidValue(
                 f"{here}.name", name, "a column name is letters, digits and underscores, not starting with a digit"
             )

@@ -59,7 +59,7 @@ def max_name_length(service_control_id: int) -> int:
 def validate_project_name(name: str) -> None:
     if not name:
         raise ValidationError("Enter a project name, for example: example.", code="required")
-    if not _PROJECT_NAME.match(name):
+    if not _PROJECT_NAME.fullmatch(name):
         raise ValidationError(
             f"{name!r} is not allowed: use lowercase letters, digits and hyphens, starting with a letter "
             "(for example: data-engine).",
@@ -89,7 +89,7 @@ def validate_project_identity(service_control_id: int, name: str) -> list[str]:
             code="too_long",
         )
     for project_id in ids:
-        if not _GCP_PROJECT_ID.match(project_id):
+        if not _GCP_PROJECT_ID.fullmatch(project_id):
             raise ValidationError(
                 f"{project_id!r} is not a valid GCP project id (6–30 lowercase letters, digits or hyphens, "
                 "starting with a letter, not ending with a hyphen).",

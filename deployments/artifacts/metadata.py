@@ -34,7 +34,7 @@ def version_problem(version: str) -> str | None:
     shown = version if len(version) <= VERSION_MAX_LENGTH else f"{version[:VERSION_MAX_LENGTH]}…"
     if len(version) > VERSION_MAX_LENGTH:
         return f"version '{shown}' has {len(version)} characters; at most {VERSION_MAX_LENGTH} characters are allowed"
-    if not SEMVER.match(version):
+    if not SEMVER.fullmatch(version):
         return (
             f"version '{shown}' is not a semantic version: use MAJOR.MINOR.PATCH such as 0.1.87 "
             "(optionally with a pre-release such as 1.0.0-rc.1)"

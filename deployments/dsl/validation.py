@@ -147,7 +147,7 @@ class _Checker:
             self.report(node, f"{what} must be text; found {describe(node)}")
             return None
         value = node.value if isinstance(value, int | float) else str(value)
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             self.report(node, f"{what} '{value}' is not allowed: {rule}")
             return None
         return value
@@ -181,7 +181,7 @@ class _Checker:
             self.report(node, f"{what} has {len(pairs)} entries; at most {max_entries} are allowed")
         for key, value in pairs:
             name = str(scalar_value(key))
-            if not key_pattern.match(name):
+            if not key_pattern.fullmatch(name):
                 self.report(key, f"key '{name}' in {what} is not allowed: {key_rule}")
                 continue
             checked = value_check(value, f"value of '{name}' in {what}")
@@ -201,7 +201,7 @@ class _Checker:
     def labels(self, node: Node, what: str) -> dict[str, str]:
         def label_value(value_node: Node, value_what: str) -> str | None:
             value = self.scalar_as_text(value_node, value_what)
-            if value is not None and not LABEL_VALUE.match(value):
+            if value is not None and not LABEL_VALUE.fullmatch(value):
                 self.report(
                     value_node,
                     f"{value_what} '{value}' is not allowed: label values are at most 63 lower-case letters, "
@@ -448,7 +448,7 @@ class _Checker:
 
     def pypi_specifier(self, node: Node, what: str) -> str | None:
         value = scalar_value(node) if isinstance(node, ScalarNode) else None
-        if not isinstance(value, str) or not PYPI_SPECIFIER.match(value.strip()):
+        if not isinstance(value, str) or not PYPI_SPECIFIER.fullmatch(value.strip()):
             self.report(
                 node,
                 f'{what} must be a quoted version specifier such as "==2.0.0" or ">=1.31,<2" (or "" for '
@@ -651,7 +651,7 @@ class _Checker:
                 who = self.text(item, "impersonator")
                 if who is None:
                     continue
-                if not (who.startswith("composer:") or EMAIL.match(who)):
+                if not (who.startswith("composer:") or EMAIL.fullmatch(who)):
                     self.report(
                         item,
                         f"impersonator '{who}' must be a service account e-mail address or 'composer:<name>' "
