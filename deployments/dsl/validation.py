@@ -184,6 +184,13 @@ class _Checker:
             if not key_pattern.fullmatch(name):
                 self.report(key, f"key '{name}' in {what} is not allowed: {key_rule}")
                 continue
+            if isinstance(value, ScalarNode) and (bad := _forbidden_character(value.value)):
+                self.report(
+                    value,
+                    f"value of '{name}' in {what} must be one line of text: it contains a line break or control "
+                    f"character ({bad}); these would split the line it is written to",
+                )
+                continue
             checked = value_check(value, f"value of '{name}' in {what}")
             if checked is not None:
                 result[name] = checked
@@ -674,6 +681,19 @@ class _Checker:
                     hint = did_you_mean(composer, composers)
                     known = quoted_list(composers) if composers else "none"
                     self.report(item, f"impersonator '{who}' names no composer of this file;{hint} composers: {known}")
+
+
+# Characters a value written as one line (requirements.txt, airflow.cfg, environment) must not hold:
+# every line separator str.splitlines() knows, and the other control characters except tab.
+_LINE_SEPARATORS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _forbidden_character(text: str) -> str | None:
+    """repr() of the first line separator or control character in `text`, or None."""
+    for char in text:
+        if char in _LINE_SEPARATORS or (char != "\t" and (ord(char) < 0x20 or ord(char) == 0x7F)):
+            return repr(char)
+    return None
 
 
 _LONG_NUMBER = re.compile(r"[0-9]{1000,}")

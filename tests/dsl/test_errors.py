@@ -200,3 +200,30 @@ def test_a_deeply_nested_schema_is_a_problem_not_a_crash(infra):
     [problem] = problems_of(table_with_schema("file:bq_schemas/deep.json"), infra)
     assert problem.startswith("infrastructure/bq_schemas/deep.json:1:1: ")
     assert "nested too deeply" in problem
+
+
+COMPOSER_WITH = """\
+infrastructure:
+  gcp:
+    composers:
+      - name: c
+        {section}:
+          {key}: "{value}"
+"""
+
+
+@pytest.mark.parametrize("separator", ["\\r", "\\n", "\\u2028", "\\u2029", "\\v", "\\f", "\\x85", "\\0"])
+@pytest.mark.parametrize(
+    ("section", "key", "prefix"),
+    [
+        ("env_variables", "MODE", "fast"),
+        ("airflow_config_overrides", "core-x", "1"),
+        ("pypi_packages", "six", "==1.0 ,"),
+    ],
+)
+def test_composer_values_are_single_lines(infra, separator, section, key, prefix):
+    text = COMPOSER_WITH.format(section=section, key=key, value=f"{prefix}{separator}<2")
+    [problem] = problems_of(text, infra)
+    assert problem.startswith("infrastructure/dev/main.yaml:6:")
+    assert f"value of '{key}' in {section}" in problem
+    assert "line break or control character" in problem
