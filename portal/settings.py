@@ -174,9 +174,11 @@ LOCALCLOUD_ROOT = Path(env_str("LOCALCLOUD_ROOT", str(VAR_DIR / "localcloud")))
 LOCALCLOUD_LATENCY_MS = env_int("LOCALCLOUD_LATENCY_MS", 0)
 
 REST_FRAMEWORK = {
+    # The first class decides the challenge of an unauthenticated request: Token answers 401 with
+    # `WWW-Authenticate: Token`; Session (which has no challenge) would make it a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
