@@ -200,7 +200,13 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A 403 is a rule doing its job: logged at INFO without a traceback, not as a warning.
+    "filters": {"expected_refusals": {"()": "portal.log_filters.ExpectedRefusalsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django.request": {"filters": ["expected_refusals"]},
+        "django.security.PermissionDenied": {"filters": ["expected_refusals"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
