@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_str
+from portal.env import env_bool, env_int, env_list, env_str, https_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HANGAR_VAR_DIR", str(BASE_DIR / "var")))
@@ -130,8 +130,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# An https SITE_URL turns on secure cookies, HSTS and the proxy's X-Forwarded-Proto header.
+_transport = https_settings(
+    SITE_URL, secure_cookies=env_bool("SECURE_COOKIES", False), hsts_seconds=env_int("SECURE_HSTS_SECONDS", 31536000)
+)
+SESSION_COOKIE_SECURE = _transport["SESSION_COOKIE_SECURE"]
+CSRF_COOKIE_SECURE = _transport["CSRF_COOKIE_SECURE"]
+SECURE_HSTS_SECONDS = _transport["SECURE_HSTS_SECONDS"]
+SECURE_PROXY_SSL_HEADER = _transport["SECURE_PROXY_SSL_HEADER"]
 
 # Celery: a file-based broker under var/ unless CELERY_BROKER_URL names one (redis://...).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
