@@ -54,3 +54,23 @@ def https_settings(site_url: str, *, secure_cookies: bool, hsts_seconds: int) ->
         "SECURE_HSTS_SECONDS": hsts_seconds if https else 0,
         "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https") if https else None,
     }
+
+
+def secret_key(*, environ_value: str, key_file, debug: bool) -> str:
+    """SECRET_KEY from the environment, else the machine's key file that `make setup` keeps
+    (HANGAR_VAR_DIR/secret-key), else a development key when DEBUG is on; otherwise a clear error."""
+    if environ_value:
+        return environ_value
+    try:
+        kept = key_file.read_text().strip()
+    except FileNotFoundError:
+        kept = ""
+    if kept:
+        return kept
+    if debug:
+        return "insecure-development-key-do-not-use-in-production"
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is required when DEBUG is off, and {key_file} does not exist or is empty. Run `make setup` "
+        "(it keeps a machine-local key there), set SECRET_KEY to a long random string, or set DEBUG=true on a "
+        "development machine."
+    )

@@ -8,21 +8,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_str, https_settings
+from portal.env import env_bool, env_int, env_list, env_str, https_settings, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HANGAR_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG is off. Set SECRET_KEY to a long random string, "
-            "or DEBUG=true for a development machine."
-        )
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+# SECRET_KEY, else the key `make setup` keeps in var/secret-key, so `manage.py` works by hand.
+SECRET_KEY = secret_key(environ_value=env_str("SECRET_KEY"), key_file=VAR_DIR / "secret-key", debug=DEBUG)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

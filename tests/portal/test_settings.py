@@ -32,3 +32,48 @@ def test_settings_apply_the_decision(settings):
 
     assert live.SESSION_COOKIE_SECURE is (live.SITE_URL.startswith("https://") or live.SESSION_COOKIE_SECURE)
     assert live.CSRF_COOKIE_SECURE == live.SESSION_COOKIE_SECURE
+
+
+def _manage_check(env: dict, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")}
+    base.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "CELERY_BROKER_URL": "memory://", **env})
+    return subprocess.run(
+        [sys.executable, str(root / "manage.py"), "check"],
+        cwd=root,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_manage_py_reads_the_secret_key_that_setup_keeps(tmp_path):
+    var = tmp_path / "var"
+    var.mkdir()
+    (var / "secret-key").write_text("a-key-kept-by-make-setup-" + "x" * 40 + "\n")
+    result = _manage_check({"HANGAR_VAR_DIR": str(var)}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_without_secret_key_or_its_file_the_error_says_what_to_do(tmp_path):
+    var = tmp_path / "var"
+    var.mkdir()
+    result = _manage_check({"HANGAR_VAR_DIR": str(var)}, tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+    assert str(var / "secret-key") in result.stderr and "make setup" in result.stderr
+
+
+def test_secret_key_from_the_environment_wins(tmp_path):
+    from portal.env import secret_key
+
+    (tmp_path / "secret-key").write_text("from-file\n")
+    assert secret_key(environ_value="from-env", key_file=tmp_path / "secret-key", debug=False) == "from-env"
+    assert secret_key(environ_value="", key_file=tmp_path / "secret-key", debug=False) == "from-file"
