@@ -81,8 +81,36 @@ def inspect_upload(
         raise ArtifactRejected([f"not a readable zip archive ({exc})"]) from None
     with archive:
         entries = _check_directory(archive, size, limits)
+        if refusal := source_tree_refusal([entry.filename for entry in entries]):
+            raise ArtifactRejected([refusal])
         contents = _stream_entries(archive, entries, limits)
         return _check_content(contents, expected_project_slug, archive_hash.hexdigest())
+
+
+def source_tree_refusal(names: list[str]) -> str | None:
+    """A project's repository (e.g. the starter) zipped as it is, rather than built: say what to do."""
+    if METADATA_FILE in names:
+        return None
+    for name in names:
+        parts = name.split("/")
+        # hangar.yaml at the top, or in one top folder (how the starter and most zip tools pack a folder).
+        if parts[-1] != PROJECT_FILE or len(parts) > 2:
+            continue
+        prefix = f"{parts[0]}/" if len(parts) == 2 else ""
+        if any(
+            other.startswith(f"{prefix}infrastructure/")
+            and other.endswith("/main.yaml")
+            and other.count("/") == prefix.count("/") + 2
+            for other in names
+        ):
+            example = f", e.g. {prefix}" if prefix else ""
+            return (
+                f"this is a project's source, not a built artifact: it has {PROJECT_FILE} and "
+                f"infrastructure/<env>/main.yaml but no {METADATA_FILE}. Build it first with "
+                f"`python manage.py build_artifact PATH --version X` (PATH is the folder holding {PROJECT_FILE}"
+                f"{example}; X a new version such as 0.1.0) and upload the zip it writes to dist/."
+            )
+    return None
 
 
 def _check_directory(archive: zipfile.ZipFile, size: int, limits: UploadLimits) -> list[zipfile.ZipInfo]:
