@@ -7,6 +7,8 @@ position, what was found and what is allowed.
 from __future__ import annotations
 
 import json
+import json.decoder
+import json.scanner
 import re
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -27,6 +29,7 @@ from deployments.dsl.spec import (
     TimePartitioning,
 )
 from deployments.dsl.yaml_loader import YamlLimits, load_yaml, mapping_pairs, position, problem_at, scalar_value
+from localcloud import bq_types
 
 _Named = TypeVar("_Named", Composer, Dataset, Table, ServiceAccount)
 
@@ -617,7 +620,7 @@ class _Checker:
             return
         try:
             text = data.decode("utf-8")
-            fields = json.loads(text)
+            fields, offsets = _json_with_offsets(text)
         except UnicodeDecodeError:
             self.problems.append(DslProblem(shown, 1, 1, f"schema file is not UTF-8 text {referenced}"))
             return
@@ -636,9 +639,9 @@ class _Checker:
         except RecursionError:
             self.problems.append(DslProblem(shown, 1, 1, f"the JSON is nested too deeply {referenced}"))
             return
-        problem = _schema_shape_problem(fields)
-        if problem:
-            self.problems.append(DslProblem(shown, 1, 1, f"{problem} {referenced}"))
+        for offset, problem in _schema_problems(fields, offsets):
+            line, column = _line_column(text, offset)
+            self.problems.append(DslProblem(shown, line, column, f"{problem} {referenced}"))
 
     def service_account(self, node: Node) -> tuple[Node, ServiceAccount] | None:
         fields = self.mapping(node, "service account", SERVICE_ACCOUNT_KEYS)
@@ -709,21 +712,80 @@ _NONE = ScalarNode("tag:yaml.org,2002:null", "~")
 _COLUMN_RULE = "column names are letters, digits and '_', not starting with a digit"
 
 
-def _schema_shape_problem(fields: object, where: str = "schema") -> str | None:
+def _json_with_offsets(text: str) -> tuple[object, dict[int, int]]:
+    """Parse JSON and remember where each object starts: {id(object): character offset}.
+
+    Python's scanner (not the C one) lets us see each object as it is parsed; schema files are small."""
+    offsets: dict[int, int] = {}
+    decoder = json.JSONDecoder()
+
+    def parse_object(s_and_end, *args, **kwargs):
+        result, end = json.decoder.JSONObject(s_and_end, *args, **kwargs)
+        offsets[id(result)] = s_and_end[1] - 1  # the opening brace
+        return result, end
+
+    decoder.parse_object = parse_object
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    return decoder.decode(text), offsets
+
+
+_BQ_TYPES = bq_types.TYPES + tuple(bq_types.TYPE_ALIASES)
+
+
+def _schema_problems(
+    fields: object, offsets: dict[int, int], parent: str = "", depth: int = 1
+) -> list[tuple[int, str]]:
+    """Every problem of a BigQuery JSON schema as (character offset, message), checked as BigQuery
+    (and the local cloud) would at plan time: names, types, modes, nesting."""
     if not isinstance(fields, list) or not fields:
-        return f'{where} must be a JSON list of fields, each {{"name": ..., "type": ...}}'
+        where = f"column '{parent}' " if parent else "schema "
+        shape = '{"name": ..., "type": ...}'
+        return [(offsets.get(id(fields), 0), f"{where}must be a JSON list of fields, each {shape}")]
+    if depth > bq_types.MAX_DEPTH:
+        return [(offsets.get(id(fields[0]), 0), f"RECORD columns nest at most {bq_types.MAX_DEPTH} levels")]
+    problems: list[tuple[int, str]] = []
+    seen: set[str] = set()
     for index, entry in enumerate(fields):
-        if (
-            not isinstance(entry, dict)
-            or not isinstance(entry.get("name"), str)
-            or not isinstance(entry.get("type"), str)
-        ):
-            return f"{where} field #{index + 1} must be an object with text 'name' and 'type'"
-        if isinstance(entry.get("fields"), list):
-            nested = _schema_shape_problem(entry["fields"], f"{where} field '{entry['name']}'")
-            if nested:
-                return nested
-    return None
+        at = offsets.get(id(entry), 0)
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            where = f"field #{index + 1}" + (f" of '{parent}'" if parent else "")
+            problems.append((at, f"{where} must be an object with text 'name' and 'type'"))
+            continue
+        name = f"{parent}.{entry['name']}" if parent else entry["name"]
+        if not COLUMN_NAME.fullmatch(entry["name"]):
+            problems.append((at, f"column '{name}': {_COLUMN_RULE}"))
+        elif entry["name"].lower() in seen:
+            problems.append((at, f"column '{name}' is given twice (column names are compared ignoring case)"))
+        seen.add(entry["name"].lower())
+        for key in sorted(set(entry) - bq_types.FIELD_KEYS):
+            problems.append(
+                (at, f"column '{name}' has an unknown key '{key}'; allowed: {quoted_list(sorted(bq_types.FIELD_KEYS))}")
+            )
+        raw_type = entry.get("type")
+        if not isinstance(raw_type, str) or raw_type.upper() not in _BQ_TYPES:
+            found = f"type '{raw_type}'" if isinstance(raw_type, str) else "no text 'type'"
+            hint = did_you_mean(raw_type.upper(), _BQ_TYPES) if isinstance(raw_type, str) else ""
+            problems.append(
+                (
+                    at,
+                    f"column '{name}' has {found}, which BigQuery does not know;{hint} allowed: {quoted_list(_BQ_TYPES)}",
+                )
+            )
+            column_type = None
+        else:
+            column_type = bq_types.TYPE_ALIASES.get(raw_type.upper(), raw_type.upper())
+        mode = entry.get("mode")
+        if mode is not None and (not isinstance(mode, str) or mode.upper() not in bq_types.MODES):
+            problems.append((at, f"column '{name}' has mode '{mode}'; allowed: {quoted_list(bq_types.MODES)}"))
+        nested = entry.get("fields")
+        if column_type == "RECORD":
+            if not isinstance(nested, list) or not nested:
+                problems.append((at, f"column '{name}' is a RECORD and needs a non-empty 'fields' list"))
+            else:
+                problems.extend(_schema_problems(nested, offsets, name, depth + 1))
+        elif nested and column_type is not None:
+            problems.append((at, f"column '{name}' has nested 'fields' but only RECORD (STRUCT) columns do"))
+    return problems
 
 
 def parse_environment(
