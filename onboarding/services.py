@@ -61,6 +61,8 @@ def team_set_member(*, team: Team, user, role: str, by) -> Membership:
             "or with manage.py setup_shared_composer --lead USERNAME."
         )
     with transaction.atomic():
+        if role != Role.LEAD:
+            _keep_a_lead(team, user)
         membership, created = Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
         audit_record(
             actor=by,
@@ -72,15 +74,29 @@ def team_set_member(*, team: Team, user, role: str, by) -> Membership:
     return membership
 
 
+def _keep_a_lead(team: Team, user) -> None:
+    """Refuse a change that would leave the team without a lead (demoting or removing its last one).
+
+    The team's lead rows are locked so two leads stepping down at once cannot both succeed."""
+    leads = list(
+        Membership.objects.select_for_update().filter(team=team, role=Role.LEAD).values_list("user_id", flat=True)
+    )
+    if leads == [user.pk]:
+        raise ValidationError(
+            f"{user.username} is the last lead of {team}, and a team keeps at least one lead; "
+            "make someone else lead first.",
+            code="last_lead",
+        )
+
+
 def team_remove_member(*, team: Team, user, by) -> None:
     if not is_team_lead(by, team):
         raise PermissionDenied("Only a lead of this team can change its members.")
-    membership = Membership.objects.filter(team=team, user=user).first()
-    if membership is None:
-        return
-    if membership.role == Role.LEAD and team.memberships.filter(role=Role.LEAD).count() == 1:
-        raise ValidationError("A team keeps at least one lead; make someone else lead first.")
     with transaction.atomic():
+        membership = Membership.objects.filter(team=team, user=user).first()
+        if membership is None:
+            return
+        _keep_a_lead(team, user)
         membership.delete()
         audit_record(actor=by, action="team.member_remove", obj=team, user=user.username)
 

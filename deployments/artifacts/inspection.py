@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from yaml.nodes import MappingNode
 
-from deployments.artifacts.metadata import METADATA_FILE, SEMVER, tree_digest
+from deployments.artifacts.metadata import METADATA_FILE, key_line, tree_digest, version_problem
 from deployments.artifacts.project_file import ENVIRONMENTS, PROJECT_FILE, parse_project_file
 from deployments.dsl.compiler import environment_project_id
 from deployments.dsl.errors import DslError, DslProblem
@@ -91,10 +91,38 @@ def inspect_upload(
         raise ArtifactRejected([f"not a readable zip archive ({exc})"]) from None
     with archive:
         entries = _check_directory(archive, size, limits)
+        if refusal := source_tree_refusal([entry.filename for entry in entries]):
+            raise ArtifactRejected([refusal])
         contents = _stream_entries(archive, entries, limits)
         return _check_content(
             contents, expected_project_slug, archive_hash.hexdigest(), platform_project_slug=platform_project_slug
         )
+
+
+def source_tree_refusal(names: list[str]) -> str | None:
+    """A project's repository (e.g. the starter) zipped as it is, rather than built: say what to do."""
+    if METADATA_FILE in names:
+        return None
+    for name in names:
+        parts = name.split("/")
+        # hangar.yaml at the top, or in one top folder (how the starter and most zip tools pack a folder).
+        if parts[-1] != PROJECT_FILE or len(parts) > 2:
+            continue
+        prefix = f"{parts[0]}/" if len(parts) == 2 else ""
+        if any(
+            other.startswith(f"{prefix}infrastructure/")
+            and other.endswith("/main.yaml")
+            and other.count("/") == prefix.count("/") + 2
+            for other in names
+        ):
+            example = f", e.g. {prefix}" if prefix else ""
+            return (
+                f"this is a project's source, not a built artifact: it has {PROJECT_FILE} and "
+                f"infrastructure/<env>/main.yaml but no {METADATA_FILE}. Build it first with "
+                f"`python manage.py build_artifact PATH --version X` (PATH is the folder holding {PROJECT_FILE}"
+                f"{example}; X a new version such as 0.1.0) and upload the zip it writes to dist/."
+            )
+    return None
 
 
 def _check_directory(archive: zipfile.ZipFile, size: int, limits: UploadLimits) -> list[zipfile.ZipInfo]:
@@ -225,8 +253,8 @@ def _check_content(
     if target_name not in TARGETS:
         problems.append(f"{METADATA_FILE}: target '{target_name}' is unknown; known: {', '.join(sorted(TARGETS))}")
     version = str(metadata.get("version", ""))
-    if not SEMVER.match(version):
-        problems.append(f"{METADATA_FILE}: version '{version}' is not a semantic version such as 0.1.87")
+    if problem := version_problem(version):
+        problems.append(f"{METADATA_FILE}:{key_line(texts.get(METADATA_FILE), 'version')}: {problem}")
     listed = metadata.get("files")
     listed = listed if isinstance(listed, dict) else {}
     if not listed:

@@ -570,7 +570,7 @@ def shared_dags_deploy(*, project: Project, user, stage: str, files: dict[str, b
         f"{name!r} is not a DAG file name: use a plain file name ending in .py (letters, digits, '_', '-', '.'), "
         "no folders"
         for name in files
-        if not DAG_FILE.match(name)
+        if not DAG_FILE.fullmatch(name)
     ]
     limit, max_bytes = settings.SHARED_COMPOSER_DAG_LIMIT, settings.SHARED_COMPOSER_DAG_MAX_BYTES
     total = sum(len(data) for data in files.values())
