@@ -163,7 +163,7 @@ class IsolationChecker:
                 return
         elif name in ACTED_ON_ACCOUNT_ATTRIBUTES:
             literal = literal_text(value)
-            match = SERVICE_ACCOUNT_EMAIL.match(literal or "")
+            match = SERVICE_ACCOUNT_EMAIL.fullmatch(literal or "")
             if match and match["project"] not in self.allowed:
                 self.problem(
                     line,
@@ -194,7 +194,7 @@ class IsolationChecker:
         """Literal text: no other Hangar project's id (see the module's docstring for what is not counted)."""
         if not text or not self.check_projects or attribute in PROSE_ATTRIBUTES:
             return
-        if whole and SERVICE_ACCOUNT_EMAIL.match(text) and attribute not in ACTED_ON_ACCOUNT_ATTRIBUTES:
+        if whole and SERVICE_ACCOUNT_EMAIL.fullmatch(text) and attribute not in ACTED_ON_ACCOUNT_ATTRIBUTES:
             return  # another project's account as an IAM member: it is granted something, it is not touched
         for match in HANGAR_PROJECT_ID.finditer(text):
             found = match.group(0)
