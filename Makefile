@@ -5,8 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := var/stamps
 
-# A machine-local signing key, made once, unless SECRET_KEY is already set.
-SECRET_KEY ?= $(shell mkdir -p var && (test -s var/secret-key || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret-key) && cat var/secret-key)
+# A machine-local signing key, made once, unless SECRET_KEY is already set. Settings read the
+# same file when SECRET_KEY is unset, so `manage.py` works by hand after `make setup`.
+VAR_DIR := $(or $(HANGAR_VAR_DIR),var)
+SECRET_KEY ?= $(shell mkdir -p $(VAR_DIR) && (test -s $(VAR_DIR)/secret-key || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(VAR_DIR)/secret-key) && cat $(VAR_DIR)/secret-key)
 export SECRET_KEY
 
 .PHONY: setup run test lint format services browser sandbox clean

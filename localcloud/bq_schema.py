@@ -4,36 +4,10 @@ import json
 import re
 from typing import Any
 
+from localcloud.bq_types import FIELD_KEYS, MAX_DEPTH, MODES, TYPE_ALIASES, TYPES
 from localcloud.errors import InvalidValue
 
-# Standard SQL spellings map onto the legacy names the BigQuery API reports.
-TYPE_ALIASES = {
-    "INT64": "INTEGER",
-    "FLOAT64": "FLOAT",
-    "BOOL": "BOOLEAN",
-    "STRUCT": "RECORD",
-}
-TYPES = (
-    "STRING",
-    "BYTES",
-    "INTEGER",
-    "FLOAT",
-    "NUMERIC",
-    "BIGNUMERIC",
-    "BOOLEAN",
-    "TIMESTAMP",
-    "DATE",
-    "TIME",
-    "DATETIME",
-    "GEOGRAPHY",
-    "JSON",
-    "INTERVAL",
-    "RECORD",
-)
-MODES = ("NULLABLE", "REQUIRED", "REPEATED")
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,299}$")
-FIELD_KEYS = {"name", "type", "mode", "description", "fields", "policyTags", "maxLength", "precision", "scale"}
-MAX_DEPTH = 15
 # Words after the BigQuery type in a column's declared SQLite type choose SQLite's storage
 # affinity, so that strings stay strings ("00123") and JSON for RECORD/REPEATED stays text.
 _AFFINITY = {"STRING": "TEXT", "BYTES": "BLOB", "INTEGER": "", "FLOAT": "", "BOOLEAN": ""}
@@ -84,7 +58,7 @@ def _parse_fields(data: Any, path: str, depth: int) -> list[dict]:
         if unknown:
             raise InvalidValue(f"{here}.{unknown[0]}", unknown[0], f"allowed keys: {', '.join(sorted(FIELD_KEYS))}")
         name = item.get("name")
-        if not isinstance(name, str) or not FIELD_NAME.match(name):
+        if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
             raise InvalidValue(
                 f"{here}.name", name, "a column name is letters, digits and underscores, not starting with a digit"
             )

@@ -49,7 +49,7 @@ def env_dir(store: Store, project: str, name: str) -> Path:
 
 
 def validate_name(name: str) -> str:
-    if not isinstance(name, str) or not ENV_NAME.match(name):
+    if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
         raise InvalidValue(
             "name", name, "an environment name is 2-64 lowercase letters, digits and hyphens, starting with a letter"
         )
@@ -57,7 +57,7 @@ def validate_name(name: str) -> str:
 
 
 def validate_image_version(value: str) -> str:
-    if not isinstance(value, str) or not IMAGE_VERSION.match(value):
+    if not isinstance(value, str) or not IMAGE_VERSION.fullmatch(value):
         raise InvalidValue(
             "image_version", value, "an image version looks like composer-2.9.7-airflow-2.9.3 or composer-2-airflow-2"
         )
@@ -67,7 +67,7 @@ def validate_image_version(value: str) -> str:
 def validate_overrides(overrides: dict | None) -> dict[str, str]:
     result = dict(overrides or {})
     for key, value in result.items():
-        if not OVERRIDE_KEY.match(key):
+        if not OVERRIDE_KEY.fullmatch(key):
             raise InvalidValue(
                 f"airflow_config_overrides.{key}",
                 key,
@@ -87,9 +87,9 @@ def validate_overrides(overrides: dict | None) -> dict[str, str]:
 def validate_packages(packages: dict | None) -> dict[str, str]:
     result = dict(packages or {})
     for name, spec in result.items():
-        if not PACKAGE_NAME.match(name):
+        if not PACKAGE_NAME.fullmatch(name):
             raise InvalidValue(f"pypi_packages.{name}", name, "a PyPI project name (letters, digits, '.', '_', '-')")
-        if not VERSION_SPEC.match(spec or ""):
+        if not VERSION_SPEC.fullmatch(spec or ""):
             raise InvalidValue(
                 f"pypi_packages.{name}",
                 spec,
@@ -101,7 +101,7 @@ def validate_packages(packages: dict | None) -> dict[str, str]:
 def validate_env_variables(variables: dict | None) -> dict[str, str]:
     result = dict(variables or {})
     for key, value in result.items():
-        if not ENV_VAR.match(key) or key in RESERVED_ENV_VARS or key.startswith("AIRFLOW__"):
+        if not ENV_VAR.fullmatch(key) or key in RESERVED_ENV_VARS or key.startswith("AIRFLOW__"):
             raise InvalidValue(
                 f"env_variables.{key}",
                 key,
@@ -128,7 +128,7 @@ def _write_files(path: Path, overrides: dict, packages: dict, variables: dict) -
     path.mkdir(parents=True, exist_ok=True)
     sections: dict[str, dict[str, str]] = {}
     for key, value in sorted(overrides.items()):
-        section, option = OVERRIDE_KEY.match(key).groups()  # type: ignore[union-attr]
+        section, option = OVERRIDE_KEY.fullmatch(key).groups()  # type: ignore[union-attr]
         sections.setdefault(section, {})[option] = str(value)
     cfg = ["# Airflow configuration overrides of this environment (managed by the local cloud)."]
     for section, options in sections.items():
@@ -153,7 +153,7 @@ def _read_files(path: Path) -> tuple[dict, dict, dict]:
     overrides = {f"{s}-{k}": v for s in parser.sections() for k, v in parser.items(s)}
     packages = {}
     for line in _lines(path / "requirements.txt"):
-        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(.*)$", line)
+        match = re.fullmatch(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(.*)$", line)
         if match:
             packages[match.group(1)] = match.group(2).strip()
     variables = dict(line.split("=", 1) for line in _lines(path / "variables.env") if "=" in line)

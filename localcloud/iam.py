@@ -135,7 +135,7 @@ def binding_target(project: str = "", service_account: str = "", bucket: str = "
 
 
 def validate_role(role: str, target_kind: str) -> str:
-    if CUSTOM_ROLE.match(role or ""):
+    if CUSTOM_ROLE.fullmatch(role or ""):
         return role
     allowed = {"project": PROJECT_ROLES, "service_account": SERVICE_ACCOUNT_ROLES, "bucket": BUCKET_ROLES}[target_kind]
     if role not in allowed:
@@ -152,7 +152,7 @@ def validate_members(members: list[str]) -> list[str]:
     if not members:
         raise InvalidValue("members", members, "at least one member, e.g. group:team@example.com")
     for index, member in enumerate(members):
-        if not MEMBER.match(member or ""):
+        if not MEMBER.fullmatch(member or ""):
             raise InvalidValue(
                 f"members[{index}]",
                 member,

@@ -18,7 +18,7 @@ MAX_LABELS = 64
 
 
 def project_id(value: str, field: str = "project") -> str:
-    if not isinstance(value, str) or not PROJECT_ID.match(value):
+    if not isinstance(value, str) or not PROJECT_ID.fullmatch(value):
         raise InvalidValue(
             field,
             value,
@@ -29,19 +29,19 @@ def project_id(value: str, field: str = "project") -> str:
 
 
 def dataset_id(value: str, field: str = "dataset_id") -> str:
-    if not isinstance(value, str) or not DATASET_ID.match(value):
+    if not isinstance(value, str) or not DATASET_ID.fullmatch(value):
         raise InvalidValue(field, value, "a dataset id is 1-1024 letters, digits or underscores")
     return value
 
 
 def table_id(value: str, field: str = "table_id") -> str:
-    if not isinstance(value, str) or not TABLE_ID.match(value):
+    if not isinstance(value, str) or not TABLE_ID.fullmatch(value):
         raise InvalidValue(field, value, "a table id is 1-1024 letters, digits or underscores")
     return value
 
 
 def account_id(value: str, field: str = "account_id") -> str:
-    if not isinstance(value, str) or not ACCOUNT_ID.match(value):
+    if not isinstance(value, str) or not ACCOUNT_ID.fullmatch(value):
         raise InvalidValue(
             field,
             value,
@@ -52,7 +52,7 @@ def account_id(value: str, field: str = "account_id") -> str:
 
 
 def bucket_name(value: str, field: str = "name") -> str:
-    if not isinstance(value, str) or not BUCKET_NAME.match(value) or ".." in value:
+    if not isinstance(value, str) or not BUCKET_NAME.fullmatch(value) or ".." in value:
         raise InvalidValue(
             field,
             value,
@@ -63,7 +63,7 @@ def bucket_name(value: str, field: str = "name") -> str:
 
 
 def location(value: str, field: str = "location") -> str:
-    if not isinstance(value, str) or not LOCATION.match(value):
+    if not isinstance(value, str) or not LOCATION.fullmatch(value):
         raise InvalidValue(field, value, "allowed: the multi-regions EU or US, or a region such as europe-west1")
     return value
 
@@ -73,20 +73,20 @@ def labels(value: Mapping[str, str] | None, field: str = "labels") -> dict[str, 
     if len(result) > MAX_LABELS:
         raise InvalidValue(field, f"{len(result)} labels", f"at most {MAX_LABELS} labels are allowed")
     for key, val in result.items():
-        if not LABEL_KEY.match(key):
+        if not LABEL_KEY.fullmatch(key):
             raise InvalidValue(
                 f"{field}.{key}",
                 key,
                 "a label key is 1-63 lowercase letters, digits, '_' or '-', starting with a letter",
             )
-        if not isinstance(val, str) or not LABEL_VALUE.match(val):
+        if not isinstance(val, str) or not LABEL_VALUE.fullmatch(val):
             raise InvalidValue(f"{field}.{key}", val, "a label value is 0-63 lowercase letters, digits, '_' or '-'")
     return result
 
 
 def sa_email(value: str, field: str = "service_account") -> tuple[str, str]:
     """Split `<account>@<project>.iam.gserviceaccount.com` into (project, account)."""
-    match = re.match(
+    match = re.fullmatch(
         r"^([a-z][a-z0-9-]{4,28}[a-z0-9])@([a-z][a-z0-9-]{4,61}[a-z0-9])\.iam\.gserviceaccount\.com$", value
     )
     if not match:

@@ -1,7 +1,11 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 
-from onboarding.models import Role, Team
+from onboarding.access import visible_projects
+from onboarding.models import Project, Role, Team
+from onboarding.naming import project_slug
+from onboarding.reserved import project_refusal
 from onboarding.services import project_identity_clean
 
 
@@ -40,7 +44,40 @@ class ProjectDetailsForm(forms.Form):
                         self.add_error(field, message)
             else:
                 data["service_control_id"], data["name"], data["environment_ids"] = scid, name, ids
+                refusal = project_refusal(scid, name)
+                if refusal:
+                    self.add_error("name", refusal)
         return data
+
+
+class RegisterProjectForm(ProjectDetailsForm):
+    """Step 1 of the registration wizard: also refuses a project that exists already, before step 2
+    promises to create it. The database constraint still decides a race (services.project_register)."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        data = super().clean()
+        if "environment_ids" not in data or self.has_error("name"):  # invalid, or reserved: said already
+            return data
+        existing = Project.objects.filter(service_control_id=data["service_control_id"], name=data["name"]).first()
+        if existing is None:
+            return data
+        slug = project_slug(data["service_control_id"], data["name"])
+        if visible_projects(self.user).filter(pk=existing.pk).exists():
+            message = format_html(
+                '{} is already registered in Hangar: <a href="{}">open it</a>, or choose another name.',
+                slug,
+                existing.get_absolute_url(),
+            )
+        else:
+            message = (
+                f"{slug} is already registered in Hangar by another team. Ask that team's lead for access, "
+                "or choose another name."
+            )
+        raise ValidationError(message, code="already_registered")
 
 
 class TeamForm(forms.Form):

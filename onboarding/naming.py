@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 ENVIRONMENTS = ("dev", "test", "prod")
 ENVIRONMENT_LABELS = {"dev": "Development", "test": "Test", "prod": "Production"}
 
-_SCID = re.compile(r"^(?:sc-?)?\s*(\d+)$", re.IGNORECASE)
+_SCID = re.compile(r"(?:sc-?)?\s*([0-9]+)", re.IGNORECASE)
+# The largest value Project.service_control_id (a PositiveIntegerField) holds on every database.
+SERVICE_CONTROL_ID_MAX = 2**31 - 1
 _PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _GCP_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 GCP_PROJECT_ID_MAX = 30
@@ -24,13 +26,22 @@ _LONGEST_SUFFIX = max(len(f"-{env}") for env in ENVIRONMENTS)
 def normalise_service_control_id(raw: object) -> int:
     """Accept 123, "123", "SC-123" or "sc-123" as typed; return 123."""
     text = str(raw).strip()
-    match = _SCID.match(text)
-    if not match or int(match.group(1)) <= 0:
+    match = _SCID.fullmatch(text)
+    digits = match.group(1).lstrip("0") if match else ""
+    if not digits:
         raise ValidationError(
-            f"{text!r} is not a Service Control ID: use a positive whole number such as 123 (SC-123 is accepted too).",
+            f"{text[:40]!r} is not a Service Control ID: use a positive whole number such as 123 "
+            "(SC-123 is accepted too).",
             code="invalid_service_control_id",
         )
-    return int(match.group(1))
+    # Compare lengths first: int() of thousands of digits is slow or refused.
+    if len(digits) > len(str(SERVICE_CONTROL_ID_MAX)) or int(digits) > SERVICE_CONTROL_ID_MAX:
+        raise ValidationError(
+            f"{text[:40]!r} is too large for a Service Control ID: use a whole number from 1 to "
+            f"{SERVICE_CONTROL_ID_MAX}.",
+            code="service_control_id_out_of_range",
+        )
+    return int(digits)
 
 
 def project_slug(service_control_id: int, name: str) -> str:
@@ -48,7 +59,7 @@ def max_name_length(service_control_id: int) -> int:
 def validate_project_name(name: str) -> None:
     if not name:
         raise ValidationError("Enter a project name, for example: example.", code="required")
-    if not _PROJECT_NAME.match(name):
+    if not _PROJECT_NAME.fullmatch(name):
         raise ValidationError(
             f"{name!r} is not allowed: use lowercase letters, digits and hyphens, starting with a letter "
             "(for example: data-engine).",
@@ -78,7 +89,7 @@ def validate_project_identity(service_control_id: int, name: str) -> list[str]:
             code="too_long",
         )
     for project_id in ids:
-        if not _GCP_PROJECT_ID.match(project_id):
+        if not _GCP_PROJECT_ID.fullmatch(project_id):
             raise ValidationError(
                 f"{project_id!r} is not a valid GCP project id (6–30 lowercase letters, digits or hyphens, "
                 "starting with a letter, not ending with a hyphen).",

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from onboarding.access import can_register_in, is_team_lead
+from onboarding.access import can_register_in, is_team_lead, role_in_team
 from onboarding.models import Environment, Membership, Project, Role, Team
 from onboarding.naming import (
     ENVIRONMENTS,
@@ -14,6 +14,7 @@ from onboarding.naming import (
     validate_project_identity,
     validate_project_name,
 )
+from onboarding.reserved import platform_team_slug, project_refusal, team_name_refusal
 from portal.audit import audit_record
 
 
@@ -33,6 +34,9 @@ def team_create(*, name: str, lead) -> Team:
     slug = slugify(name)
     if not slug:
         raise ValidationError({"name": f"{name!r} has no letters or digits; a team name needs some."})
+    refusal = team_name_refusal(name)
+    if refusal:
+        raise ValidationError({"name": refusal})
     if Team.objects.filter(slug=slug).exists() or Team.objects.filter(name__iexact=name).exists():
         raise ValidationError({"name": f"A team named {name!r} exists already; pick another name."})
     try:
@@ -50,7 +54,15 @@ def team_set_member(*, team: Team, user, role: str, by) -> Membership:
         raise PermissionDenied("Only a lead of this team can change its members.")
     if role not in Role.values:
         raise ValidationError({"role": f"{role!r} is not a role; use one of: {', '.join(Role.values)}."})
+    if role == Role.LEAD and team.slug == platform_team_slug() and role_in_team(by, team) != Role.LEAD:
+        # Not even an admin: the platform team deploys into every member project of the shared Airflow.
+        raise PermissionDenied(
+            f"Leads of {team}, the shared Airflow's platform team, are named only by one of its leads "
+            "or with manage.py setup_shared_composer --lead USERNAME."
+        )
     with transaction.atomic():
+        if role != Role.LEAD:
+            _keep_a_lead(team, user)
         membership, created = Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
         audit_record(
             actor=by,
@@ -62,15 +74,29 @@ def team_set_member(*, team: Team, user, role: str, by) -> Membership:
     return membership
 
 
+def _keep_a_lead(team: Team, user) -> None:
+    """Refuse a change that would leave the team without a lead (demoting or removing its last one).
+
+    The team's lead rows are locked so two leads stepping down at once cannot both succeed."""
+    leads = list(
+        Membership.objects.select_for_update().filter(team=team, role=Role.LEAD).values_list("user_id", flat=True)
+    )
+    if leads == [user.pk]:
+        raise ValidationError(
+            f"{user.username} is the last lead of {team}, and a team keeps at least one lead; "
+            "make someone else lead first.",
+            code="last_lead",
+        )
+
+
 def team_remove_member(*, team: Team, user, by) -> None:
     if not is_team_lead(by, team):
         raise PermissionDenied("Only a lead of this team can change its members.")
-    membership = Membership.objects.filter(team=team, user=user).first()
-    if membership is None:
-        return
-    if membership.role == Role.LEAD and team.memberships.filter(role=Role.LEAD).count() == 1:
-        raise ValidationError("A team keeps at least one lead; make someone else lead first.")
     with transaction.atomic():
+        membership = Membership.objects.filter(team=team, user=user).first()
+        if membership is None:
+            return
+        _keep_a_lead(team, user)
         membership.delete()
         audit_record(actor=by, action="team.member_remove", obj=team, user=user.username)
 
@@ -100,9 +126,16 @@ def project_identity_clean(*, service_control_id: object, name: str) -> tuple[in
     return scid, name, ids
 
 
-def project_register(*, service_control_id: object, name: str, team: Team, user) -> Project:
-    """Create a project and its dev, test and prod environments, all or nothing."""
+def project_register(
+    *, service_control_id: object, name: str, team: Team, user, allow_reserved: bool = False
+) -> Project:
+    """Create a project and its dev, test and prod environments, all or nothing.
+
+    The shared Airflow's platform project is refused unless `allow_reserved` (Hangar creating it itself)."""
     scid, name, _ = project_identity_clean(service_control_id=service_control_id, name=name)
+    refusal = None if allow_reserved else project_refusal(scid, name)
+    if refusal:
+        raise ValidationError({"name": refusal})
     if not can_register_in(user, team):
         raise PermissionDenied(f"You cannot register projects for {team}: only its leads and members can.")
     slug = project_slug(scid, name)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from onboarding import services
 from onboarding.access import is_team_lead, project_for_user, visible_projects, visible_teams
-from onboarding.forms import MemberForm, ProjectDetailsForm, TeamForm
+from onboarding.forms import MemberForm, RegisterProjectForm, TeamForm
 from onboarding.models import Role
 from onboarding.naming import ENVIRONMENTS, gcp_project_id
 from onboarding.tabs import PROJECT_TABS
@@ -40,7 +40,7 @@ def register_details(request):
     teams = _registrable_teams(request.user)
     state = request.session.get(WIZARD, {})
     if request.method == "POST":
-        form = ProjectDetailsForm(request.POST, teams=teams)
+        form = RegisterProjectForm(request.POST, teams=teams, user=request.user)
         if form.is_valid():
             request.session[WIZARD] = {
                 "service_control_id": form.cleaned_data["service_control_id"],
@@ -50,7 +50,7 @@ def register_details(request):
             }
             return redirect("register_confirm")
     else:
-        form = ProjectDetailsForm(initial=state, teams=teams)
+        form = RegisterProjectForm(initial=state, teams=teams, user=request.user)
     return render(request, "onboarding/register_details.html", {"form": form, "step": 1, "has_teams": teams.exists()})
 
 

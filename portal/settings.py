@@ -8,21 +8,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_str
+from portal.env import env_bool, env_int, env_list, env_str, https_settings, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HANGAR_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG is off. Set SECRET_KEY to a long random string, "
-            "or DEBUG=true for a development machine."
-        )
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+# SECRET_KEY, else the key `make setup` keeps in var/secret-key, so `manage.py` works by hand.
+SECRET_KEY = secret_key(environ_value=env_str("SECRET_KEY"), key_file=VAR_DIR / "secret-key", debug=DEBUG)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -130,8 +124,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# An https SITE_URL turns on secure cookies, HSTS and the proxy's X-Forwarded-Proto header.
+_transport = https_settings(
+    SITE_URL, secure_cookies=env_bool("SECURE_COOKIES", False), hsts_seconds=env_int("SECURE_HSTS_SECONDS", 31536000)
+)
+SESSION_COOKIE_SECURE = _transport["SESSION_COOKIE_SECURE"]
+CSRF_COOKIE_SECURE = _transport["CSRF_COOKIE_SECURE"]
+SECURE_HSTS_SECONDS = _transport["SECURE_HSTS_SECONDS"]
+SECURE_PROXY_SSL_HEADER = _transport["SECURE_PROXY_SSL_HEADER"]
 
 # Celery: a file-based broker under var/ unless CELERY_BROKER_URL names one (redis://...).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -174,9 +174,11 @@ LOCALCLOUD_ROOT = Path(env_str("LOCALCLOUD_ROOT", str(VAR_DIR / "localcloud")))
 LOCALCLOUD_LATENCY_MS = env_int("LOCALCLOUD_LATENCY_MS", 0)
 
 REST_FRAMEWORK = {
+    # The first class decides the challenge of an unauthenticated request: Token answers 401 with
+    # `WWW-Authenticate: Token`; Session (which has no challenge) would make it a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -198,7 +200,13 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A 403 is a rule doing its job: logged at INFO without a traceback, not as a warning.
+    "filters": {"expected_refusals": {"()": "portal.log_filters.ExpectedRefusalsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django.request": {"filters": ["expected_refusals"]},
+        "django.security.PermissionDenied": {"filters": ["expected_refusals"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 

@@ -24,6 +24,7 @@ from deployments.artifacts.zip_writer import deterministic_zip
 from deployments.dsl.compiler import compile_environment, environment_project_id, used_modules
 from deployments.dsl.errors import DslError, DslProblem, did_you_mean, quoted_list
 from deployments.dsl.targets import get_target
+from deployments.dsl.terraform_guards import TEMPLATE_SUFFIX, unchecked_terraform_file
 from deployments.dsl.terraform_policy import RESERVED_ENVIRONMENT_FILES, check_terraform_files
 from deployments.dsl.validation import SCHEMA_DIR, parse_environment
 
@@ -119,8 +120,14 @@ def build_artifact(
     for name in sorted(modules_needed):
         module_files = _module_files(modules_dir / resolved_target.name / name)
         prefix = f"modules/{resolved_target.name}/{name}/"
+        for path in sorted(module_files):
+            reason = unchecked_terraform_file(path)
+            if reason:
+                problems.append(DslProblem(prefix + path, 1, 1, reason))
         report = check_terraform_files(
-            files={prefix + path: data for path, data in module_files.items() if path.endswith(".tf")},
+            files={
+                prefix + path: data for path, data in module_files.items() if path.endswith((".tf", TEMPLATE_SUFFIX))
+            },
             role="module",
             target=target,
             bundled_modules=bundled,
@@ -226,6 +233,9 @@ def _environment(
     entries = _regular_files(env_dir, shown, problems)
     terraform = {name: data for name, data in entries.items() if name.endswith(".tf") and "/" not in name}
     others = sorted(set(entries) - set(terraform) - {DSL_FILE})
+    for name in [name for name in others if unchecked_terraform_file(name)]:
+        problems.append(DslProblem(shown + name, 1, 1, unchecked_terraform_file(name)))
+        others.remove(name)
     for name in others:
         hint = " did you mean 'main.yaml'?" if name in ("main.yml", "Main.yaml") else ""
         problems.append(
@@ -287,6 +297,7 @@ def _environment(
             role="environment",
             target=target,
             bundled_modules=bundled,
+            project_id=_project_id(project, env),
         )
         problems.extend(report.problems)
         resolved = get_target(target)
@@ -298,6 +309,13 @@ def _environment(
         return "terraform", files, report.modules
     problems.append(DslProblem(shown, 1, 1, f"empty environment folder; add {DSL_FILE} (or remove the folder)"))
     return None
+
+
+def _project_id(project: ProjectInfo | None, env: str) -> str | None:
+    """The environment's own cloud project; unknown (None) when hangar.yaml is broken, which is reported."""
+    if project is None:
+        return None
+    return environment_project_id(service_control_id=project.service_control_id, name=project.name, environment=env)
 
 
 def _available_modules(target_modules: Path) -> set[str]:

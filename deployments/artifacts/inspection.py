@@ -17,10 +17,13 @@ from typing import BinaryIO
 
 from yaml.nodes import MappingNode
 
-from deployments.artifacts.metadata import METADATA_FILE, SEMVER, tree_digest
+from deployments.artifacts.metadata import METADATA_FILE, key_line, tree_digest, version_problem
 from deployments.artifacts.project_file import ENVIRONMENTS, PROJECT_FILE, parse_project_file
-from deployments.dsl.errors import DslError
+from deployments.dsl.compiler import environment_project_id
+from deployments.dsl.errors import DslError, DslProblem
+from deployments.dsl.shared_section import shared_sections
 from deployments.dsl.targets import TARGETS
+from deployments.dsl.terraform_guards import TEMPLATE_SUFFIX, unchecked_terraform_file
 from deployments.dsl.terraform_policy import RESERVED_ENVIRONMENT_FILES, check_terraform_files
 from deployments.dsl.yaml_loader import load_yaml, plain_value
 
@@ -63,9 +66,16 @@ class ArtifactRejected(Exception):
 
 
 def inspect_upload(
-    fileobj: BinaryIO, *, expected_project_slug: str, limits: UploadLimits | None = None
+    fileobj: BinaryIO,
+    *,
+    expected_project_slug: str,
+    limits: UploadLimits | None = None,
+    platform_project_slug: str | None = None,
 ) -> ArtifactManifest:
-    """Check an uploaded zip (a seekable binary file) and describe it; raise ArtifactRejected."""
+    """Check an uploaded zip (a seekable binary file) and describe it; raise ArtifactRejected.
+
+    `platform_project_slug` names the shared Airflow's platform project: only its artifacts may use
+    the DSL's `shared:` section and name the members' projects (None: no artifact may)."""
     limits = limits or UploadLimits()
     size = fileobj.seek(0, 2)
     if size > limits.max_compressed_bytes:
@@ -81,8 +91,38 @@ def inspect_upload(
         raise ArtifactRejected([f"not a readable zip archive ({exc})"]) from None
     with archive:
         entries = _check_directory(archive, size, limits)
+        if refusal := source_tree_refusal([entry.filename for entry in entries]):
+            raise ArtifactRejected([refusal])
         contents = _stream_entries(archive, entries, limits)
-        return _check_content(contents, expected_project_slug, archive_hash.hexdigest())
+        return _check_content(
+            contents, expected_project_slug, archive_hash.hexdigest(), platform_project_slug=platform_project_slug
+        )
+
+
+def source_tree_refusal(names: list[str]) -> str | None:
+    """A project's repository (e.g. the starter) zipped as it is, rather than built: say what to do."""
+    if METADATA_FILE in names:
+        return None
+    for name in names:
+        parts = name.split("/")
+        # hangar.yaml at the top, or in one top folder (how the starter and most zip tools pack a folder).
+        if parts[-1] != PROJECT_FILE or len(parts) > 2:
+            continue
+        prefix = f"{parts[0]}/" if len(parts) == 2 else ""
+        if any(
+            other.startswith(f"{prefix}infrastructure/")
+            and other.endswith("/main.yaml")
+            and other.count("/") == prefix.count("/") + 2
+            for other in names
+        ):
+            example = f", e.g. {prefix}" if prefix else ""
+            return (
+                f"this is a project's source, not a built artifact: it has {PROJECT_FILE} and "
+                f"infrastructure/<env>/main.yaml but no {METADATA_FILE}. Build it first with "
+                f"`python manage.py build_artifact PATH --version X` (PATH is the folder holding {PROJECT_FILE}"
+                f"{example}; X a new version such as 0.1.0) and upload the zip it writes to dist/."
+            )
+    return None
 
 
 def _check_directory(archive: zipfile.ZipFile, size: int, limits: UploadLimits) -> list[zipfile.ZipInfo]:
@@ -199,10 +239,12 @@ def _stream_entries(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], li
 
 
 def _needs_text(name: str) -> bool:
-    return name in (METADATA_FILE, PROJECT_FILE) or name.endswith(".tf")
+    return name in (METADATA_FILE, PROJECT_FILE) or name.endswith((".tf", TEMPLATE_SUFFIX, "/main.yaml"))
 
 
-def _check_content(contents: dict, expected_project_slug: str, archive_sha256: str) -> ArtifactManifest:
+def _check_content(
+    contents: dict, expected_project_slug: str, archive_sha256: str, *, platform_project_slug: str | None = None
+) -> ArtifactManifest:
     checksums: dict[str, str] = contents["checksums"]
     texts: dict[str, bytes] = contents["texts"]
     problems: list[str] = []
@@ -211,8 +253,8 @@ def _check_content(contents: dict, expected_project_slug: str, archive_sha256: s
     if target_name not in TARGETS:
         problems.append(f"{METADATA_FILE}: target '{target_name}' is unknown; known: {', '.join(sorted(TARGETS))}")
     version = str(metadata.get("version", ""))
-    if not SEMVER.match(version):
-        problems.append(f"{METADATA_FILE}: version '{version}' is not a semantic version such as 0.1.87")
+    if problem := version_problem(version):
+        problems.append(f"{METADATA_FILE}:{key_line(texts.get(METADATA_FILE), 'version')}: {problem}")
     listed = metadata.get("files")
     listed = listed if isinstance(listed, dict) else {}
     if not listed:
@@ -248,7 +290,15 @@ def _check_content(contents: dict, expected_project_slug: str, archive_sha256: s
             )
     environments = _check_layout(present, metadata, target_name, problems)
     if target_name in TARGETS:
-        _check_terraform(texts, target_name, environments, problems)
+        members = _check_shared(texts, environments, project, platform_project_slug, problems)
+        project_ids = {
+            env: environment_project_id(
+                service_control_id=project.service_control_id, name=project.name, environment=env
+            )
+            for env in environments
+            if project is not None and project.slug == expected_project_slug
+        }
+        _check_terraform(texts, target_name, environments, problems, project_ids=project_ids, members=members)
     if problems:
         raise ArtifactRejected(problems)
     return ArtifactManifest(
@@ -290,6 +340,8 @@ def _check_layout(present: dict[str, str], metadata: dict, target: str, problems
         parts = path.split("/")
         if path.endswith(".tf.json"):
             problems.append(f"'{path}': JSON Terraform is not accepted; use .tf files")
+        elif unchecked_terraform_file(path) and not path.endswith(".tf"):  # override .tf files: the policy refuses
+            problems.append(str(DslProblem(path, 1, 1, unchecked_terraform_file(path))))
         elif path in (PROJECT_FILE,) or (parts[:2] == ["infrastructure", "bq_schemas"] and len(parts) > 2):
             continue
         elif parts[0] == "infrastructure" and len(parts) == 3 and parts[1] in ENVIRONMENTS:
@@ -320,7 +372,46 @@ def _check_layout(present: dict[str, str], metadata: dict, target: str, problems
     return environments
 
 
-def _check_terraform(texts: dict[str, bytes], target: str, environments: dict[str, str], problems: list[str]) -> None:
+def _check_shared(
+    texts: dict[str, bytes], environments: dict[str, str], project, platform_slug: str | None, problems: list[str]
+) -> dict[str, tuple[str, ...]]:
+    """`shared:` only in the platform project's artifacts; returns the members' project ids per environment."""
+    members: dict[str, tuple[str, ...]] = {}
+    for env, kind in environments.items():
+        path = f"infrastructure/{env}/main.yaml"
+        if kind != "dsl" or path not in texts:
+            continue
+        sections, yaml_problems = shared_sections(text=texts[path], filename=path)
+        problems.extend(str(problem) for problem in yaml_problems)
+        for section in sections:
+            if project is not None and platform_slug is not None and project.slug == platform_slug:
+                members[env] = members.get(env, ()) + section.member_project_ids
+                continue
+            where = f"the platform project '{platform_slug}'" if platform_slug else "the platform project"
+            problems.append(
+                str(
+                    DslProblem(
+                        path,
+                        section.line,
+                        section.column,
+                        f"'shared' (composer '{section.composer}') is accepted only in the artifacts of {where}, "
+                        "which runs the shared Airflow; to use it, onboard this project to the shared Airflow "
+                        "(/shared-composer/onboard/) instead",
+                    )
+                )
+            )
+    return members
+
+
+def _check_terraform(
+    texts: dict[str, bytes],
+    target: str,
+    environments: dict[str, str],
+    problems: list[str],
+    *,
+    project_ids: dict[str, str] | None = None,
+    members: dict[str, tuple[str, ...]] | None = None,
+) -> None:
     resolved = TARGETS[target]
     module_prefix = f"modules/{target}/"
     bundled = {path.removeprefix(module_prefix).split("/")[0] for path in texts if path.startswith(module_prefix)}
@@ -331,10 +422,21 @@ def _check_terraform(texts: dict[str, bytes], target: str, environments: dict[st
         for name in RESERVED_ENVIRONMENT_FILES:
             if env_files.pop(prefix + name, expected[name]) != expected[name]:
                 problems.append(f"'{prefix}{name}' differs from what Hangar writes for target '{target}'")
-        report = check_terraform_files(files=env_files, role="environment", target=target, bundled_modules=bundled)
+        report = check_terraform_files(
+            files=env_files,
+            role="environment",
+            target=target,
+            bundled_modules=bundled,
+            project_id=(project_ids or {}).get(env),
+            other_project_ids=(members or {}).get(env, ()),
+        )
         problems.extend(str(problem) for problem in report.problems)
     for name in sorted(bundled):
         prefix = f"{module_prefix}{name}/"
-        module_files = {path: text for path, text in texts.items() if path.startswith(prefix) and path.endswith(".tf")}
+        module_files = {
+            path: text
+            for path, text in texts.items()
+            if path.startswith(prefix) and path.endswith((".tf", TEMPLATE_SUFFIX))
+        }
         report = check_terraform_files(files=module_files, role="module", target=target, bundled_modules=bundled)
         problems.extend(str(problem) for problem in report.problems)

@@ -25,13 +25,37 @@ def tree_digest(checksums: Mapping[str, str]) -> str:
     return sha256_hex("".join(f"{path}\0{checksums[path]}\n" for path in sorted(checksums)).encode())
 
 
-def check_version(version: str) -> str:
-    if not SEMVER.match(version):
-        raise ValueError(
-            f"version '{version}' is not a semantic version: use MAJOR.MINOR.PATCH such as 0.1.87 "
+# Artifact.version's max_length: a longer version cannot be stored.
+VERSION_MAX_LENGTH = 64
+
+
+def version_problem(version: str) -> str | None:
+    """What is wrong with a version string, or None. Checked at build and at upload."""
+    shown = version if len(version) <= VERSION_MAX_LENGTH else f"{version[:VERSION_MAX_LENGTH]}…"
+    if len(version) > VERSION_MAX_LENGTH:
+        return f"version '{shown}' has {len(version)} characters; at most {VERSION_MAX_LENGTH} characters are allowed"
+    if not SEMVER.fullmatch(version):
+        return (
+            f"version '{shown}' is not a semantic version: use MAJOR.MINOR.PATCH such as 0.1.87 "
             "(optionally with a pre-release such as 1.0.0-rc.1)"
         )
+    return None
+
+
+def check_version(version: str) -> str:
+    problem = version_problem(version)
+    if problem:
+        raise ValueError(problem)
     return version
+
+
+def key_line(text: bytes | None, key: str) -> int:
+    """The 1-based line of a top-level `key:` in a YAML text (1 when it is not found)."""
+    prefix = f"{key}:".encode()
+    for number, line in enumerate((text or b"").splitlines(), 1):
+        if line.startswith(prefix):
+            return number
+    return 1
 
 
 def hangar_version() -> str:

@@ -64,7 +64,7 @@ def parse_project_file(*, text: str | bytes, filename: str = PROJECT_FILE) -> Pr
             scid = int(str(raw))
     if "name" in values:
         raw, node = values["name"]
-        if not isinstance(raw, str) or not PROJECT_NAME.match(raw):
+        if not isinstance(raw, str) or not PROJECT_NAME.fullmatch(raw):
             problems.append(
                 problem_at(
                     filename,
@@ -76,7 +76,7 @@ def parse_project_file(*, text: str | bytes, filename: str = PROJECT_FILE) -> Pr
             name_value = raw
     if "team" in values:
         raw, node = values["team"]
-        if not isinstance(raw, str) or not TEAM_SLUG.match(raw):
+        if not isinstance(raw, str) or not TEAM_SLUG.fullmatch(raw):
             problems.append(
                 problem_at(filename, node, f"team '{raw}' is not a team slug: lower-case letters, digits, '-' and '_'")
             )

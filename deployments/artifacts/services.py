@@ -14,6 +14,7 @@ from deployments.artifacts.inspection import ArtifactManifest, ArtifactRejected,
 from deployments.artifacts.models import Artifact
 from onboarding.access import can_deploy
 from onboarding.models import Project
+from onboarding.reserved import platform_project_slug
 from portal.audit import audit_record
 
 # Room for the multipart envelope around the zip itself.
@@ -63,7 +64,9 @@ def artifact_upload(*, project: Project, fileobj: BinaryIO, user) -> tuple[Artif
     if not can_deploy(user, project):
         raise PermissionDenied(f"Only members of {project.team} can upload artifacts to {project}.")
     try:
-        manifest = inspect_upload(fileobj, expected_project_slug=project.slug)
+        manifest = inspect_upload(
+            fileobj, expected_project_slug=project.slug, platform_project_slug=platform_project_slug()
+        )
     except ArtifactRejected as error:
         raise ValidationError({"file": error.problems}) from None
     existing = Artifact.objects.filter(project=project, version=manifest.version).first()

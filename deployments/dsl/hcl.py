@@ -67,7 +67,7 @@ def quote(text: str) -> str:
 
 def object_key(key: str) -> str:
     """A bare key where HCL reads it as plain text, quoted otherwise (e.g. 'core.x', 'null', 'for')."""
-    return key if BARE_KEY.match(key) and key not in RESERVED_KEYS else quote(key)
+    return key if BARE_KEY.fullmatch(key) and key not in RESERVED_KEYS else quote(key)
 
 
 def value_lines(value: object, depth: int) -> list[str]:

@@ -20,6 +20,7 @@ from lark.exceptions import LarkError, UnexpectedInput
 
 from deployments.dsl.errors import DslProblem, quoted_list
 from deployments.dsl.targets import get_target
+from deployments.dsl.terraform_guards import TEMPLATE_SUFFIX, IsolationChecker, unchecked_terraform_file
 
 Role = Literal["environment", "module"]
 
@@ -41,21 +42,44 @@ class PolicyReport:
 
 
 def check_terraform_files(
-    *, files: Mapping[str, str | bytes], role: Role, target: str, bundled_modules: Collection[str]
+    *,
+    files: Mapping[str, str | bytes],
+    role: Role,
+    target: str,
+    bundled_modules: Collection[str],
+    project_id: str | None = None,
+    other_project_ids: Collection[str] = (),
 ) -> PolicyReport:
-    """Check Terraform files (display path → text) of one environment folder or one bundled module."""
+    """Check Terraform files (display path → text) of one environment folder or one bundled module.
+
+    `project_id` is the environment's own cloud project: literal project ids must be it (or one of
+    `other_project_ids`). Without it, an environment's project ids are not checked; a module's always
+    are (it may hold none). `.tftpl` files among `files` are checked as templates (terraform_guards)."""
     report = PolicyReport()
+    isolation = {"project_id": project_id, "other_project_ids": other_project_ids}
     for path, text in sorted(files.items()):
-        _check_file(path, text, role=role, target=target, bundled_modules=bundled_modules, report=report)
+        _check_file(path, text, role=role, target=target, bundled_modules=bundled_modules, report=report, **isolation)
     return report
 
 
 def _check_file(
-    path: str, text: str | bytes, *, role: Role, target: str, bundled_modules: Collection[str], report: PolicyReport
+    path: str,
+    text: str | bytes,
+    *,
+    role: Role,
+    target: str,
+    bundled_modules: Collection[str],
+    report: PolicyReport,
+    project_id: str | None,
+    other_project_ids: Collection[str],
 ) -> None:
     def problem(line: int, column: int, message: str) -> None:
         report.problems.append(DslProblem(path, line, column, message))
 
+    unchecked = unchecked_terraform_file(path)
+    if unchecked:
+        problem(1, 1, unchecked)
+        return
     if len(text) > MAX_TERRAFORM_BYTES:
         problem(1, 1, f"file is {len(text)} bytes; at most {MAX_TERRAFORM_BYTES} are allowed")
         return
@@ -65,9 +89,14 @@ def _check_file(
         except UnicodeDecodeError:
             problem(1, 1, "file is not UTF-8 text")
             return
+    isolation = IsolationChecker(problem=problem, role=role, project_id=project_id, other_project_ids=other_project_ids)
+    if path.endswith(TEMPLATE_SUFFIX):
+        isolation.template(text, None, 1)
+        return
     tree = _parse(text, path, report)
     if tree is None:
         return
+    isolation.walk(tree)
     allowed = ENVIRONMENT_BLOCKS if role == "environment" else MODULE_BLOCKS
     for block in _blocks(tree):
         kind, labels = _block_head(block)

@@ -7,6 +7,8 @@ position, what was found and what is allowed.
 from __future__ import annotations
 
 import json
+import json.decoder
+import json.scanner
 import re
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -27,6 +29,7 @@ from deployments.dsl.spec import (
     TimePartitioning,
 )
 from deployments.dsl.yaml_loader import YamlLimits, load_yaml, mapping_pairs, position, problem_at, scalar_value
+from localcloud import bq_types
 
 _Named = TypeVar("_Named", Composer, Dataset, Table, ServiceAccount)
 
@@ -147,7 +150,7 @@ class _Checker:
             self.report(node, f"{what} must be text; found {describe(node)}")
             return None
         value = node.value if isinstance(value, int | float) else str(value)
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             self.report(node, f"{what} '{value}' is not allowed: {rule}")
             return None
         return value
@@ -181,8 +184,15 @@ class _Checker:
             self.report(node, f"{what} has {len(pairs)} entries; at most {max_entries} are allowed")
         for key, value in pairs:
             name = str(scalar_value(key))
-            if not key_pattern.match(name):
+            if not key_pattern.fullmatch(name):
                 self.report(key, f"key '{name}' in {what} is not allowed: {key_rule}")
+                continue
+            if isinstance(value, ScalarNode) and (bad := _forbidden_character(value.value)):
+                self.report(
+                    value,
+                    f"value of '{name}' in {what} must be one line of text: it contains a line break or control "
+                    f"character ({bad}); these would split the line it is written to",
+                )
                 continue
             checked = value_check(value, f"value of '{name}' in {what}")
             if checked is not None:
@@ -201,7 +211,7 @@ class _Checker:
     def labels(self, node: Node, what: str) -> dict[str, str]:
         def label_value(value_node: Node, value_what: str) -> str | None:
             value = self.scalar_as_text(value_node, value_what)
-            if value is not None and not LABEL_VALUE.match(value):
+            if value is not None and not LABEL_VALUE.fullmatch(value):
                 self.report(
                     value_node,
                     f"{value_what} '{value}' is not allowed: label values are at most 63 lower-case letters, "
@@ -448,7 +458,7 @@ class _Checker:
 
     def pypi_specifier(self, node: Node, what: str) -> str | None:
         value = scalar_value(node) if isinstance(node, ScalarNode) else None
-        if not isinstance(value, str) or not PYPI_SPECIFIER.match(value.strip()):
+        if not isinstance(value, str) or not PYPI_SPECIFIER.fullmatch(value.strip()):
             self.report(
                 node,
                 f'{what} must be a quoted version specifier such as "==2.0.0" or ">=1.31,<2" (or "" for '
@@ -609,16 +619,29 @@ class _Checker:
             )
             return
         try:
-            fields = json.loads(data.decode("utf-8"))
+            text = data.decode("utf-8")
+            fields, offsets = _json_with_offsets(text)
         except UnicodeDecodeError:
             self.problems.append(DslProblem(shown, 1, 1, f"schema file is not UTF-8 text {referenced}"))
             return
         except json.JSONDecodeError as exc:
             self.problems.append(DslProblem(shown, exc.lineno, exc.colno, f"invalid JSON: {exc.msg} {referenced}"))
             return
-        problem = _schema_shape_problem(fields)
-        if problem:
-            self.problems.append(DslProblem(shown, 1, 1, f"{problem} {referenced}"))
+        except ValueError:
+            # Python refuses to convert integers of more than sys.get_int_max_str_digits() digits.
+            found = _LONG_NUMBER.search(text)
+            line, column = _line_column(text, found.start()) if found else (1, 1)
+            digits = len(found.group()) if found else "too many"
+            self.problems.append(
+                DslProblem(shown, line, column, f"a number of {digits} digits is too long {referenced}")
+            )
+            return
+        except RecursionError:
+            self.problems.append(DslProblem(shown, 1, 1, f"the JSON is nested too deeply {referenced}"))
+            return
+        for offset, problem in _schema_problems(fields, offsets):
+            line, column = _line_column(text, offset)
+            self.problems.append(DslProblem(shown, line, column, f"{problem} {referenced}"))
 
     def service_account(self, node: Node) -> tuple[Node, ServiceAccount] | None:
         fields = self.mapping(node, "service account", SERVICE_ACCOUNT_KEYS)
@@ -638,7 +661,7 @@ class _Checker:
                 who = self.text(item, "impersonator")
                 if who is None:
                     continue
-                if not (who.startswith("composer:") or EMAIL.match(who)):
+                if not (who.startswith("composer:") or EMAIL.fullmatch(who)):
                     self.report(
                         item,
                         f"impersonator '{who}' must be a service account e-mail address or 'composer:<name>' "
@@ -663,25 +686,106 @@ class _Checker:
                     self.report(item, f"impersonator '{who}' names no composer of this file;{hint} composers: {known}")
 
 
+# Characters a value written as one line (requirements.txt, airflow.cfg, environment) must not hold:
+# every line separator str.splitlines() knows, and the other control characters except tab.
+_LINE_SEPARATORS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _forbidden_character(text: str) -> str | None:
+    """repr() of the first line separator or control character in `text`, or None."""
+    for char in text:
+        if char in _LINE_SEPARATORS or (char != "\t" and (ord(char) < 0x20 or ord(char) == 0x7F)):
+            return repr(char)
+    return None
+
+
+_LONG_NUMBER = re.compile(r"[0-9]{1000,}")
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 _NONE = ScalarNode("tag:yaml.org,2002:null", "~")
 _COLUMN_RULE = "column names are letters, digits and '_', not starting with a digit"
 
 
-def _schema_shape_problem(fields: object, where: str = "schema") -> str | None:
+def _json_with_offsets(text: str) -> tuple[object, dict[int, int]]:
+    """Parse JSON and remember where each object starts: {id(object): character offset}.
+
+    Python's scanner (not the C one) lets us see each object as it is parsed; schema files are small."""
+    offsets: dict[int, int] = {}
+    decoder = json.JSONDecoder()
+
+    def parse_object(s_and_end, *args, **kwargs):
+        result, end = json.decoder.JSONObject(s_and_end, *args, **kwargs)
+        offsets[id(result)] = s_and_end[1] - 1  # the opening brace
+        return result, end
+
+    decoder.parse_object = parse_object
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    return decoder.decode(text), offsets
+
+
+_BQ_TYPES = bq_types.TYPES + tuple(bq_types.TYPE_ALIASES)
+
+
+def _schema_problems(
+    fields: object, offsets: dict[int, int], parent: str = "", depth: int = 1
+) -> list[tuple[int, str]]:
+    """Every problem of a BigQuery JSON schema as (character offset, message), checked as BigQuery
+    (and the local cloud) would at plan time: names, types, modes, nesting."""
     if not isinstance(fields, list) or not fields:
-        return f'{where} must be a JSON list of fields, each {{"name": ..., "type": ...}}'
+        where = f"column '{parent}' " if parent else "schema "
+        shape = '{"name": ..., "type": ...}'
+        return [(offsets.get(id(fields), 0), f"{where}must be a JSON list of fields, each {shape}")]
+    if depth > bq_types.MAX_DEPTH:
+        return [(offsets.get(id(fields[0]), 0), f"RECORD columns nest at most {bq_types.MAX_DEPTH} levels")]
+    problems: list[tuple[int, str]] = []
+    seen: set[str] = set()
     for index, entry in enumerate(fields):
-        if (
-            not isinstance(entry, dict)
-            or not isinstance(entry.get("name"), str)
-            or not isinstance(entry.get("type"), str)
-        ):
-            return f"{where} field #{index + 1} must be an object with text 'name' and 'type'"
-        if isinstance(entry.get("fields"), list):
-            nested = _schema_shape_problem(entry["fields"], f"{where} field '{entry['name']}'")
-            if nested:
-                return nested
-    return None
+        at = offsets.get(id(entry), 0)
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            where = f"field #{index + 1}" + (f" of '{parent}'" if parent else "")
+            problems.append((at, f"{where} must be an object with text 'name' and 'type'"))
+            continue
+        name = f"{parent}.{entry['name']}" if parent else entry["name"]
+        if not COLUMN_NAME.fullmatch(entry["name"]):
+            problems.append((at, f"column '{name}': {_COLUMN_RULE}"))
+        elif entry["name"].lower() in seen:
+            problems.append((at, f"column '{name}' is given twice (column names are compared ignoring case)"))
+        seen.add(entry["name"].lower())
+        for key in sorted(set(entry) - bq_types.FIELD_KEYS):
+            problems.append(
+                (at, f"column '{name}' has an unknown key '{key}'; allowed: {quoted_list(sorted(bq_types.FIELD_KEYS))}")
+            )
+        raw_type = entry.get("type")
+        if not isinstance(raw_type, str) or raw_type.upper() not in _BQ_TYPES:
+            found = f"type '{raw_type}'" if isinstance(raw_type, str) else "no text 'type'"
+            hint = did_you_mean(raw_type.upper(), _BQ_TYPES) if isinstance(raw_type, str) else ""
+            problems.append(
+                (
+                    at,
+                    f"column '{name}' has {found}, which BigQuery does not know;{hint} allowed: {quoted_list(_BQ_TYPES)}",
+                )
+            )
+            column_type = None
+        else:
+            column_type = bq_types.TYPE_ALIASES.get(raw_type.upper(), raw_type.upper())
+        mode = entry.get("mode")
+        if mode is not None and (not isinstance(mode, str) or mode.upper() not in bq_types.MODES):
+            problems.append((at, f"column '{name}' has mode '{mode}'; allowed: {quoted_list(bq_types.MODES)}"))
+        nested = entry.get("fields")
+        if column_type == "RECORD":
+            if not isinstance(nested, list) or not nested:
+                problems.append((at, f"column '{name}' is a RECORD and needs a non-empty 'fields' list"))
+            else:
+                problems.extend(_schema_problems(nested, offsets, name, depth + 1))
+        elif nested and column_type is not None:
+            problems.append((at, f"column '{name}' has nested 'fields' but only RECORD (STRUCT) columns do"))
+    return problems
 
 
 def parse_environment(

@@ -4,7 +4,10 @@ Documents come from users, so: only plain YAML types (no Python object tags),
 a size limit on the text, and a limit on how many nodes a walk through the
 document may visit. Aliases are shared nodes, so a "billion laughs" document is
 small to compose but huge to expand; the visit budget stops it before anything
-is expanded, and recursive aliases are refused outright.
+is expanded, and recursive aliases are refused outright. Nesting is bounded
+while composing (PyYAML's composer recurses once per level, so a deep document
+would otherwise end in RecursionError), and integers are bounded in length
+(Python refuses to convert more than 4,300 digits).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -20,6 +24,7 @@ from deployments.dsl.errors import DslError, DslProblem
 TAG_PREFIX = "tag:yaml.org,2002:"
 PLAIN_TAGS = {f"{TAG_PREFIX}{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
 MERGE_TAG = f"{TAG_PREFIX}merge"
+INT_TAG = f"{TAG_PREFIX}int"
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,26 @@ class YamlLimits:
     # Nodes visited when every alias is followed: a generous budget for real files.
     max_nodes: int = 100_000
     max_depth: int = 64
+    # Digits in one integer; real configuration never comes close.
+    max_int_digits: int = 100
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader whose composer stops at a nesting depth instead of recursing without end."""
+
+    max_depth = YamlLimits.max_depth
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > self.max_depth + 1:
+                raise ComposerError(
+                    None, None, f"nesting deeper than {self.max_depth} levels", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def position(node: Node) -> tuple[int, int]:
@@ -53,8 +78,10 @@ def load_yaml(*, text: str | bytes, filename: str, limits: YamlLimits | None = N
             raise DslError(
                 [DslProblem(filename, 1, 1, f"file is not UTF-8 text ({exc.reason} at byte {exc.start})")]
             ) from None
+    loader = _BoundedLoader(text)
+    loader.max_depth = limits.max_depth
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -62,6 +89,8 @@ def load_yaml(*, text: str | bytes, filename: str, limits: YamlLimits | None = N
         raise DslError([DslProblem(filename, line, column, f"invalid YAML: {what}")]) from None
     except yaml.YAMLError as exc:
         raise DslError([DslProblem(filename, 1, 1, f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
     if root is not None:
         _check_graph(root, filename, limits)
     return root
@@ -87,6 +116,16 @@ def _check_graph(root: Node, filename: str, limits: YamlLimits) -> None:
             )
             return
         if isinstance(node, ScalarNode):
+            if node.tag == INT_TAG:
+                digits = sum(char.isdigit() for char in node.value)
+                if digits > limits.max_int_digits:
+                    problems.append(
+                        problem_at(
+                            filename,
+                            node,
+                            f"an integer of {digits} digits is too long; at most {limits.max_int_digits} digits",
+                        )
+                    )
             return
         if id(node) in on_path:
             raise DslError([problem_at(filename, node, "an alias refers to the node that contains it (recursive)")])

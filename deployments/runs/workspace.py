@@ -10,6 +10,7 @@ from django.conf import settings
 
 from deployments.artifacts.inspection import ArtifactManifest, ArtifactRejected, inspect_upload
 from deployments.artifacts.models import Artifact
+from onboarding.reserved import platform_project_slug
 
 
 class WorkspaceError(Exception):
@@ -31,7 +32,9 @@ def artifact_unpack(*, artifact: Artifact, dest: Path) -> ArtifactManifest:
     SHA-256, pass the upload checks again, and every file must match its checksum."""
     with artifact.file.open("rb") as fileobj:
         try:
-            manifest = inspect_upload(fileobj, expected_project_slug=artifact.project.slug)
+            manifest = inspect_upload(
+                fileobj, expected_project_slug=artifact.project.slug, platform_project_slug=platform_project_slug()
+            )
         except ArtifactRejected as error:
             raise WorkspaceError(f"Artifact {artifact.version} no longer passes its checks: {error}") from None
         if manifest.archive_sha256 != artifact.sha256:

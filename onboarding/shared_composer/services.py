@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from onboarding import reserved
 from onboarding.access import is_team_lead, role_in_team
 from onboarding.models import Membership, Project, Role, Team
 from onboarding.naming import ENVIRONMENTS, gcp_project_id
@@ -38,7 +39,7 @@ WANTED = (SharedMembership.State.JOINING, SharedMembership.State.ACTIVE)
 
 # -- names ------------------------------------------------------------------------------------------
 def platform_slug() -> str:
-    return f"sc-{settings.SHARED_COMPOSER_SERVICE_CONTROL_ID}-{settings.SHARED_COMPOSER_NAME}"
+    return reserved.platform_project_slug()
 
 
 def composer_name() -> str:
@@ -81,9 +82,11 @@ def system_user():
 
 
 def shared_platform_project(*, lead=None) -> Project:
-    """The platform team's project that holds the shared environment; created when missing.
+    """The platform team's project that holds the shared environment.
 
-    `lead`, when given, becomes a lead of the platform team (the setup command's --lead)."""
+    The reserved team and project are created by migration onboarding 0004; this creates them again
+    when missing (a database flushed since, or SHARED_COMPOSER_* settings changed), idempotently. It
+    never makes anyone a lead but `lead`, given only by `setup_shared_composer --lead` (audited)."""
     bot = system_user()
     project = Project.objects.select_related("team").filter(slug=platform_slug()).first()
     if project is not None:
@@ -100,7 +103,7 @@ def shared_platform_project(*, lead=None) -> Project:
                 team = Team.objects.get(slug=slug)
     _ensure_role(team, bot, Role.MEMBER)
     if lead is not None:
-        _ensure_role(team, lead, Role.LEAD)
+        _ensure_role(team, lead, Role.LEAD, via="manage.py setup_shared_composer --lead")
     if project is None:
         from onboarding.services import ProjectAlreadyRegistered, project_register
 
@@ -110,19 +113,21 @@ def shared_platform_project(*, lead=None) -> Project:
                 name=settings.SHARED_COMPOSER_NAME,
                 team=team,
                 user=bot,
+                allow_reserved=True,
             )
         except ProjectAlreadyRegistered:
             project = Project.objects.get(slug=platform_slug())
     return project
 
 
-def _ensure_role(team: Team, user, role: str) -> None:
+def _ensure_role(team: Team, user, role: str, **details) -> None:
     membership, created = Membership.objects.get_or_create(team=team, user=user, defaults={"role": role})
     if created or (role == Role.LEAD and membership.role != Role.LEAD):
         if not created:
             membership.role = role
             membership.save(update_fields=["role"])
-        audit_record(actor=system_user(), action="team.member_add", obj=team, user=user.username, role=role)
+        action = "team.member_add" if created else "team.member_role"
+        audit_record(actor=system_user(), action=action, obj=team, user=user.username, role=role, **details)
 
 
 def can_approve(user, platform: Project) -> bool:
@@ -138,7 +143,7 @@ def can_see_all_members(user, platform: Project | None) -> bool:
 
 # -- the definition ---------------------------------------------------------------------------------
 def _team_slug() -> str:
-    return re.sub(r"[^a-z0-9_-]+", "-", settings.SHARED_COMPOSER_TEAM.lower()).strip("-") or "platform"
+    return reserved.platform_team_slug()
 
 
 def shared_definition(*, members: list[SharedMembership], team: str | None = None) -> dict[str, str]:
@@ -565,7 +570,7 @@ def shared_dags_deploy(*, project: Project, user, stage: str, files: dict[str, b
         f"{name!r} is not a DAG file name: use a plain file name ending in .py (letters, digits, '_', '-', '.'), "
         "no folders"
         for name in files
-        if not DAG_FILE.match(name)
+        if not DAG_FILE.fullmatch(name)
     ]
     limit, max_bytes = settings.SHARED_COMPOSER_DAG_LIMIT, settings.SHARED_COMPOSER_DAG_MAX_BYTES
     total = sum(len(data) for data in files.values())

@@ -18,6 +18,7 @@ from onboarding.naming import ENVIRONMENTS, gcp_project_id
 from onboarding.shared_composer import adoption
 from onboarding.shared_composer import services as shared
 from onboarding.shared_composer.models import SharedChange, SharedMembership
+from portal.redirects import safe_next
 
 WIZARD = "shared_wizard"
 WIZARD_DONE = "shared_wizard_done"
@@ -199,7 +200,7 @@ def shared_change_approve(request, pk):
         messages.success(request, f"Promotion of {change.version} approved.")
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, _errors(error))
-    return redirect(request.POST.get("next") or change.get_absolute_url())
+    return redirect(safe_next(request, change.get_absolute_url()))
 
 
 @require_POST

@@ -141,3 +141,12 @@ def test_command_prints_every_problem_and_writes_nothing(example_project, contra
     assert "infrastructure/dev/main.yaml:3:18: unknown key 'nam' in composer; did you mean 'name'?" in err
     assert "infrastructure/dev/main.yaml:3:17: composer needs a 'name'" in err
     assert not output.exists()
+
+
+def test_a_version_longer_than_the_database_holds_is_refused(example_project, contract_modules):
+    from deployments.artifacts.models import Artifact
+
+    limit = Artifact._meta.get_field("version").max_length
+    build(example_project, contract_modules, version="1.0.0-" + "a" * (limit - 6))  # exactly the limit builds
+    with pytest.raises(ValueError, match=f"at most {limit} characters"):
+        build(example_project, contract_modules, version="1.0.0-" + "a" * (limit - 5))

@@ -143,3 +143,18 @@ def test_files_outside_the_layout(artifact):
 
 def test_not_a_zip():
     assert refusal(b"this is not a zip")[0].startswith("not a readable zip archive")
+
+
+def _with_metadata_version(artifact, version: str) -> bytes:
+    files = dict(artifact.files)
+    files["metadata.yaml"] = files["metadata.yaml"].replace(b"version: 0.1.87", f"version: {version}".encode())
+    return rebuild_with_metadata(files)
+
+
+def test_an_overlong_version_is_refused_with_file_and_line(artifact):
+    data = _with_metadata_version(artifact, "1.0.0-" + "a" * 100)
+    [problem] = [p for p in refusal(data) if "version" in p]
+    metadata = zipfile.ZipFile(io.BytesIO(data)).read("metadata.yaml")
+    line = next(i for i, text in enumerate(metadata.splitlines(), 1) if text.startswith(b"version:"))
+    assert problem.startswith(f"metadata.yaml:{line}: version '1.0.0-aaaa")
+    assert "at most 64 characters" in problem

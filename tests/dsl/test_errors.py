@@ -186,3 +186,108 @@ def test_empty_file(infra):
     assert problems_of("# nothing\n", infra) == [
         "infrastructure/dev/main.yaml:1:1: file is empty; expected 'infrastructure:' with a 'gcp:' section"
     ]
+
+
+def test_a_schema_with_an_overlong_integer_is_a_problem_not_a_crash(infra):
+    (infra / "bq_schemas/big.json").write_text('[\n  {"name": "a", "type": "STRING", "x": ' + "9" * 5000 + "}\n]\n")
+    [problem] = problems_of(table_with_schema("file:bq_schemas/big.json"), infra)
+    assert problem.startswith("infrastructure/bq_schemas/big.json:2:")
+    assert "5000 digits" in problem
+
+
+def test_a_deeply_nested_schema_is_a_problem_not_a_crash(infra):
+    (infra / "bq_schemas/deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    [problem] = problems_of(table_with_schema("file:bq_schemas/deep.json"), infra)
+    assert problem.startswith("infrastructure/bq_schemas/deep.json:1:1: ")
+    assert "nested too deeply" in problem
+
+
+COMPOSER_WITH = """\
+infrastructure:
+  gcp:
+    composers:
+      - name: c
+        {section}:
+          {key}: "{value}"
+"""
+
+
+@pytest.mark.parametrize("separator", ["\\r", "\\n", "\\u2028", "\\u2029", "\\v", "\\f", "\\x85", "\\0"])
+@pytest.mark.parametrize(
+    ("section", "key", "prefix"),
+    [
+        ("env_variables", "MODE", "fast"),
+        ("airflow_config_overrides", "core-x", "1"),
+        ("pypi_packages", "six", "==1.0 ,"),
+    ],
+)
+def test_composer_values_are_single_lines(infra, separator, section, key, prefix):
+    text = COMPOSER_WITH.format(section=section, key=key, value=f"{prefix}{separator}<2")
+    [problem] = problems_of(text, infra)
+    assert problem.startswith("infrastructure/dev/main.yaml:6:")
+    assert f"value of '{key}' in {section}" in problem
+    assert "line break or control character" in problem
+
+
+def _schema_problems(infra, name, fields_json):
+    (infra / f"bq_schemas/{name}").write_text(fields_json)
+    return problems_of(table_with_schema(f"file:bq_schemas/{name}"), infra)
+
+
+def test_an_unknown_column_type_is_refused_at_build_with_file_and_line(infra):
+    problems = _schema_problems(
+        infra, "money.json", '[\n  {"name": "id", "type": "INT64"},\n  {"name": "amount", "type": "MONEY"}\n]\n'
+    )
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "infrastructure/bq_schemas/money.json:3:3: column 'amount' has type 'MONEY', which BigQuery does not know; "
+        "allowed: 'STRING', 'BYTES', 'INTEGER'"
+    )
+    assert problems[0].endswith("(referenced from infrastructure/dev/main.yaml:8)")
+
+
+def test_an_unknown_mode_and_other_column_mistakes_are_all_reported(infra):
+    problems = _schema_problems(
+        infra,
+        "modes.json",
+        "[\n"
+        '  {"name": "a", "type": "string", "mode": "OPTIONAL"},\n'
+        '  {"name": "A", "type": "DATE"},\n'
+        '  {"name": "1x", "type": "DATE", "colour": "red"},\n'
+        '  {"name": "r", "type": "RECORD"},\n'
+        '  {"name": "s", "type": "STRING", "fields": [{"name": "t", "type": "STRING"}]},\n'
+        '  {"name": "n", "type": "STRUCT", "fields": [\n'
+        '    {"name": "deep", "type": "NUMBER"}\n'
+        "  ]}\n"
+        "]\n",
+    )
+    shown = [p.split(" (referenced")[0] for p in problems]
+    assert shown == [
+        "infrastructure/bq_schemas/modes.json:2:3: column 'a' has mode 'OPTIONAL'; allowed: 'NULLABLE', "
+        "'REQUIRED', 'REPEATED'",
+        "infrastructure/bq_schemas/modes.json:3:3: column 'A' is given twice (column names are compared ignoring case)",
+        "infrastructure/bq_schemas/modes.json:4:3: column '1x' has an unknown key 'colour'; allowed: "
+        "'description', 'fields', 'maxLength', 'mode', 'name', 'policyTags', 'precision', 'scale', 'type'",
+        "infrastructure/bq_schemas/modes.json:4:3: column '1x': column names are letters, digits and '_', not "
+        "starting with a digit",
+        "infrastructure/bq_schemas/modes.json:5:3: column 'r' is a RECORD and needs a non-empty 'fields' list",
+        "infrastructure/bq_schemas/modes.json:6:3: column 's' has nested 'fields' but only RECORD (STRUCT) columns do",
+        "infrastructure/bq_schemas/modes.json:8:5: column 'n.deep' has type 'NUMBER', which BigQuery does not "
+        "know; did you mean 'NUMERIC'? allowed: " + problems[-1].split("allowed: ")[1].split(" (referenced")[0],
+    ]
+
+
+def test_the_build_accepts_every_type_and_alias_the_local_cloud_accepts(infra):
+    from localcloud import bq_types
+
+    fields = [{"name": f"c{i}", "type": t.lower()} for i, t in enumerate(bq_types.TYPES + tuple(bq_types.TYPE_ALIASES))]
+    for field in fields:
+        if field["type"] in ("record", "struct"):
+            field["fields"] = [{"name": "x", "type": "STRING", "mode": "required"}]
+    assert _schema_problems(infra, "all.json", json.dumps(fields)) == []
+
+
+def test_the_local_cloud_and_the_build_share_one_list_of_types():
+    from localcloud import bq_schema, bq_types
+
+    assert bq_schema.TYPES is bq_types.TYPES and bq_schema.MODES is bq_types.MODES

@@ -50,3 +50,29 @@ def test_not_utf8():
 def test_one_document_only():
     with pytest.raises(DslError, match="invalid YAML"):
         load_yaml(text="a: 1\n---\nb: 2\n", filename="two.yaml")
+
+
+@pytest.mark.parametrize("opening", ["[", "{a: ", "- "])
+def test_deep_nesting_is_refused_with_the_limit_not_a_recursion_error(opening):
+    depth = 5000
+    if opening == "- ":
+        text = "- " * depth + "x\n"
+    else:
+        closing = "]" if opening == "[" else "}"
+        text = opening * depth + "x" + closing * depth + "\n"
+    with pytest.raises(DslError) as caught:
+        load_yaml(text=text, filename="deep.yaml")
+    [problem] = caught.value.problems
+    assert problem.file == "deep.yaml" and problem.line >= 1
+    assert "nesting deeper than 64 levels" in problem.message
+
+
+def test_an_integer_with_too_many_digits_is_a_problem_with_its_line(tmp_path):
+    text = "infrastructure:\n  gcp:\n    big: " + "9" * 5000 + "\n"
+    problems = problems_of(text, tmp_path)
+    assert problems == ["infrastructure/dev/main.yaml:3:10: an integer of 5000 digits is too long; at most 100 digits"]
+
+
+def test_an_integer_with_too_many_digits_is_refused_by_load_yaml():
+    with pytest.raises(DslError, match=r"deep\.yaml:2:4: an integer of 4301 digits is too long"):
+        load_yaml(text="a: 1\nb: " + "1" * 4301 + "\n", filename="deep.yaml")

@@ -99,3 +99,12 @@ def test_the_list_costs_a_constant_number_of_queries(api, lead, team, django_ass
         services.project_register(service_control_id=i + 1, name="p", team=team, user=lead)
     with django_assert_max_num_queries(6):
         assert api.get("/api/projects/").status_code == 200
+
+
+def test_an_oversized_service_control_id_is_a_400_naming_the_range(api, team):
+    response = api.post(
+        "/api/projects/", {"service_control_id": "99999999999999999999", "name": "a", "team": team.slug}, format="json"
+    )
+    assert response.status_code == 400
+    assert "1 to 2147483647" in response.json()["service_control_id"][0]
+    assert not Project.objects.exists()

@@ -72,3 +72,14 @@ def test_one_character_more_is_refused_with_the_limit_named():
 
 def test_a_longer_service_control_id_leaves_less_room_for_the_name():
     assert max_name_length(123456) == 15
+
+
+@pytest.mark.parametrize("raw", ["99999999999999999999", "2147483648", "SC-2147483648", 2**31, "9" * 5000])
+def test_an_oversized_service_control_id_is_refused_with_the_allowed_range(raw):
+    with pytest.raises(ValidationError) as error:
+        normalise_service_control_id(raw)
+    assert "1 to 2147483647" in error.value.messages[0]
+
+
+def test_the_largest_service_control_id_the_database_holds_is_accepted():
+    assert normalise_service_control_id("2147483647") == 2147483647

@@ -80,9 +80,12 @@ def test_a_name_that_is_too_long_is_refused_on_step_one(client_for, lead, team):
     assert "at most 18 characters" in response.text
 
 
-def test_registering_an_existing_project_says_so_and_saves_nothing_new(client_for, lead, team, project):
+def test_a_project_registered_between_the_steps_is_refused_at_confirmation(client_for, lead, team):
+    from onboarding import services
+
     client = client_for(lead)
     details(client)
+    services.project_register(service_control_id=123, name="example", team=team, user=lead)
     token = client.session["register_wizard"]["token"]
     response = client.post(reverse("register_confirm"), {"token": token}, follow=True)
     assert "sc-123-example is already registered" in response.text
@@ -99,3 +102,30 @@ def test_a_viewer_cannot_register_for_the_team(client_for, viewer, team):
 def test_a_user_with_no_team_is_told_what_to_do(client_for, outsider):
     page = client_for(outsider).get(reverse("register_details")).text
     assert "Create a team" in page
+
+
+def test_an_oversized_service_control_id_is_refused_on_step_one(client_for, lead, team):
+    response = details(client_for(lead), service_control_id="99999999999999999999", name="a")
+    assert response.status_code == 200
+    assert "1 to 2147483647" in response.text
+    assert "register_wizard" not in response.wsgi_request.session
+
+
+def test_a_duplicate_is_refused_on_step_one_with_a_link_to_the_project(client_for, lead, team, project):
+    client = client_for(lead)
+    response = details(client)
+    assert response.status_code == 200
+    assert "sc-123-example is already registered" in response.text
+    assert f'href="{project.get_absolute_url()}"' in response.text
+    assert "register_wizard" not in client.session
+
+
+def test_a_duplicate_the_user_cannot_see_is_refused_without_a_link(client_for, make_user, project):
+    from onboarding import services
+
+    other = make_user("olga")
+    services.team_create(name="Other", lead=other)
+    response = details(client_for(other), team="other")
+    assert response.status_code == 200
+    assert "sc-123-example is already registered" in response.text
+    assert project.get_absolute_url() not in response.text

@@ -36,3 +36,20 @@ def test_the_last_lead_cannot_leave(client_for, lead, team):
 
 def test_an_outsider_gets_404_for_a_team(client_for, outsider, team):
     assert client_for(outsider).get(reverse("team_detail", args=[team.slug])).status_code == 404
+
+
+def test_the_last_lead_cannot_demote_themselves(client_for, lead, team):
+    response = client_for(lead).post(
+        reverse("team_member_set", args=[team.slug]), {"username": lead.username, "role": "member"}, follow=True
+    )
+    assert "is the last lead of Data Engine, and a team keeps at least one lead" in response.text
+    assert team.memberships.get(user=lead).role == Role.LEAD
+
+
+def test_a_lead_may_step_down_when_another_lead_remains(lead, team, make_user):
+    from onboarding import services
+
+    other = make_user("carol")
+    services.team_set_member(team=team, user=other, role=Role.LEAD, by=lead)
+    services.team_set_member(team=team, user=lead, role=Role.MEMBER, by=lead)
+    assert team.memberships.get(user=lead).role == Role.MEMBER

@@ -9,7 +9,8 @@ from onboarding.shared_composer import services as shared_composer
 class Command(BaseCommand):
     help = (
         "Create the Managed Shared Composer's platform team and infrastructure project if missing "
-        "(SHARED_COMPOSER_* settings); --lead makes a user a lead of the platform team; --deploy builds "
+        "(SHARED_COMPOSER_* settings); --lead makes a user a lead of the platform team (the only way besides "
+        "an existing platform lead; audited); --deploy builds "
         "the current definition as a new version and deploys it to dev."
     )
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No user named {lead!r}; create it first.")
         project = shared_composer.shared_platform_project(lead=user)
         self.stdout.write(f"Shared composer project: {project.slug} (team {project.team.slug})")
+        if user is not None:
+            self.stdout.write(f"{user.username} is a lead of the platform team {project.team.slug}")
         if deploy:
             run = shared_composer.shared_deploy_definition(user=user)
             self.stdout.write(f"Version {run.artifact.version} queued for dev: run #{run.pk}")
