@@ -10,6 +10,7 @@ Every request carries ``Authorization: Bearer <token>``. Answers are JSON; an er
 
 import json
 import logging
+import sqlite3
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +46,7 @@ class LocalCloudServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: LocalCloudServer
     protocol_version = "HTTP/1.1"  # keep-alive: the provider makes many small calls
+    disable_nagle_algorithm = True  # headers and body leave at once, no 40 ms delayed-ACK stalls
     server_version = "localcloud"
 
     def do_GET(self) -> None:
@@ -73,6 +75,8 @@ class Handler(BaseHTTPRequestHandler):
             status, payload = api.dispatch(self.server.store, principal, self.command, url.path, query, body)
         except LocalCloudError as error:
             status, payload = error.status, {"error": _error_payload(error)}
+        except sqlite3.Error as error:  # e.g. an operator's change SQLite cannot make
+            status, payload = 409, {"error": {"code": "FAILED_PRECONDITION", "message": f"sqlite: {error}"}}
         except Exception as error:  # a bug: say so, keep serving
             log.exception("%s %s failed", self.command, url.path)
             status = 500
