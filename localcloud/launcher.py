@@ -2,9 +2,11 @@
 
 For the test suite (one server per session) and the benchmarks: the server picks a free port
 itself (`--port 0`) and prints its address once listening, so there is no race for a port and
-no fixed sleep. `restart()` brings it back on the same port and root (tokens survive it).
+no fixed sleep. `restart()` brings it back on the same port and root (tokens survive it), and
+`wipe()` empties a throw-away cloud between tests or rounds.
 """
 
+import contextlib
 import os
 import selectors
 import signal
@@ -14,6 +16,7 @@ import time
 from pathlib import Path
 
 from localcloud.client import Client
+from localcloud.errors import NotFound
 from localcloud.tokens import TOKEN_FILE_NAME, read_operator_token
 
 START_TIMEOUT_SECONDS = 30.0
@@ -93,3 +96,16 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def wipe(api: Client) -> None:
+    """Delete every resource of every project the client sees, until nothing is left (operator's client)."""
+    for _ in range(5):
+        projects = api.projects()
+        if not projects:
+            return
+        for project in projects:
+            for resource in api.list_resources(project):
+                with contextlib.suppress(NotFound):  # a dataset takes its tables along, and so on
+                    api.delete(project, resource["type"], resource["name"])
+    raise RuntimeError(f"the local cloud could not be emptied: {api.projects()}")

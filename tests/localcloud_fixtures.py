@@ -7,7 +7,6 @@ Tests that used to get an empty per-test root take the `localcloud` fixture: eve
 shared cloud is deleted through the API before the test, which isolates them the same way.
 """
 
-import contextlib
 import json
 import os
 import subprocess
@@ -16,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.errors import NotFound
-from localcloud.launcher import ServerProcess
+from localcloud.launcher import ServerProcess, wipe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,24 +44,10 @@ def localcloud_server(tmp_path_factory: pytest.TempPathFactory):
     server.stop()
 
 
-def wipe(server: ServerProcess) -> None:
-    """Delete every resource of every project, as the operator, until nothing is left."""
-    api = server.client()
-    for _ in range(5):
-        projects = api.projects()
-        if not projects:
-            return
-        for project in projects:
-            for resource in api.list_resources(project):
-                with contextlib.suppress(NotFound):  # a dataset takes its tables along, and so on
-                    api.delete(project, resource["type"], resource["name"])
-    raise AssertionError(f"the local cloud could not be emptied: {api.projects()}")
-
-
 @pytest.fixture
 def localcloud(localcloud_server: ServerProcess) -> ServerProcess:
     """The session's local cloud, emptied for this test."""
-    wipe(localcloud_server)
+    wipe(localcloud_server.client())
     return localcloud_server
 
 
