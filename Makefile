@@ -16,6 +16,7 @@ export SECRET_KEY
 setup: $(STAMPS)/venv $(STAMPS)/static $(STAMPS)/terraform sandbox
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py ensure_admin
+	@$(PY) manage.py localcloud setup
 
 $(STAMPS)/venv: requirements.txt requirements-dev.txt
 	@mkdir -p $(STAMPS)
@@ -37,7 +38,7 @@ $(STAMPS)/terraform: $(STAMPS)/venv $(shell find localcloud -name '*.py' 2>/dev/
 
 run: setup
 	@$(PY) manage.py collectstatic --noinput -v 0
-	@echo "Hangar: http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C stops web, worker and beat)"
+	@echo "Hangar: http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C stops web, worker, beat and the local cloud)"
 	@SITE_URL=$${SITE_URL:-http://127.0.0.1:$${PORT:-8000}} $(VENV)/bin/honcho -f Procfile start --port $${PORT:-8000}
 
 # Tests run against PostgreSQL and Redis on 127.0.0.1 (started or installed if missing)

@@ -88,6 +88,12 @@ class Site:
 
     def activate(self) -> None:
         """Create the database, point this process at the site and set Django up with migrations."""
+        from localcloud.launcher import ServerProcess
+
+        # The site's own local cloud service; runs reach it with tokens Hangar mints.
+        self.cloud = ServerProcess(self.dir / "localcloud", log=self.dir / "localcloud.log", env=self.env)
+        on_exit(self.cloud.stop)
+        self.set(LOCALCLOUD_URL=self.cloud.url, LOCALCLOUD_OPERATOR_TOKEN_FILE=str(self.cloud.token_file))
         if not self.embedded:
             pg_recreate(self.db_name)
             on_exit(lambda: pg_drop(self.db_name))

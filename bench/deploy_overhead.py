@@ -75,6 +75,7 @@ def run_benchmark(site: "h.Site", args) -> None:
     from deployments.runs import toolchain
     from deployments.runs.choices import Operation
     from deployments.runs.workspace import artifact_unpack
+    from localcloud.launcher import wipe
     from onboarding import services
 
     print("building the provider mirror …", flush=True)
@@ -107,8 +108,8 @@ def run_benchmark(site: "h.Site", args) -> None:
         copy = site.dir / f"hand-{index}-{plan_file}"
         shutil.copytree(unpacked, copy)  # modules are bundled beside infrastructure/
         workdir = copy / hand_source.relative_to(unpacked)
-        cloud = site.dir / f"hand-cloud-{index}-{plan_file}"  # empty local cloud each time
-        env = toolchain.terraform_env(workdir, localcloud_root_dir=cloud)
+        wipe(site.cloud.client())  # an empty local cloud each time
+        env = toolchain.terraform_env(workdir, localcloud_token=site.cloud.operator_token)
         binary = toolchain.terraform_binary()
         start = time.perf_counter()
         terraform(env, workdir, binary, "init", "-input=false", "-no-color")
@@ -120,7 +121,7 @@ def run_benchmark(site: "h.Site", args) -> None:
             terraform(env, workdir, binary, "apply", "-auto-approve", "-input=false", "-no-color")
         end = time.perf_counter()
         shutil.rmtree(copy, ignore_errors=True)
-        shutil.rmtree(cloud, ignore_errors=True)
+        wipe(site.cloud.client())  # untimed: the Hangar side starts from an empty cloud too
         return {"total": end - start, "init": middle - start, "apply": end - middle}
 
     print("warming up (one untimed round of each side) …", flush=True)
@@ -177,7 +178,8 @@ def deploy(project, user, operation: str) -> dict:
     init_lines = [line_at.timestamp() for kind, line_at in lines if kind == "init"]
     hangar_lines = [line_at.timestamp() for kind, line_at in lines if kind == "hangar"]
     apply_lines = [line_at.timestamp() for kind, line_at in lines if kind not in ("init", "hangar")]
-    prepared = hangar_lines[1] if len(hangar_lines) > 1 else at["planning"]
+    # Hangar's lines: unpacking, the run's local cloud token, then the Terraform version once prepared.
+    prepared = hangar_lines[2] if len(hangar_lines) > 2 else at["planning"]
     init_end = init_lines[-1] if init_lines else prepared
     last_line = apply_lines[-1] if apply_lines else at.get("applying", at["planned"])
     return {

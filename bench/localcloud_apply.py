@@ -3,7 +3,8 @@
     .venv/bin/python bench/localcloud_apply.py [--count 50] [--repeat 1]
 
 Prints figures; the target is a local cloud apply within 3x of the null-resource floor.
-Everything happens in a temporary directory (mirror, workspaces, local cloud root).
+Everything happens in a temporary directory (mirror, workspaces, and a local cloud service of
+its own, `python -m localcloud serve`, which the provider calls over HTTP with a scoped token).
 """
 
 import argparse
@@ -27,8 +28,10 @@ from django.conf import settings  # noqa: E402
 
 from deployments.runs import toolchain  # noqa: E402
 from localcloud import packaging  # noqa: E402
+from localcloud.launcher import ServerProcess  # noqa: E402
 
 # go-plugin's handshake cookie for Terraform providers: without it a Go provider refuses to start.
+BENCH_PROJECT = "sc-1-bench-dev"
 GO_PLUGIN_COOKIE = {"TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"}
 
 
@@ -107,11 +110,11 @@ def terraform(env: dict, cwd: Path, *args: str) -> float:
     return elapsed
 
 
-def run_config(base: Path, name: str, text: str, cli_config: Path, repeat: int) -> tuple[float, float]:
+def run_config(base: Path, name: str, text: str, cli_config: Path, repeat: int, cloud_env: dict) -> tuple[float, float]:
     workspace = base / name
     workspace.mkdir()
     (workspace / "main.tf").write_text(text)
-    env = toolchain.terraform_env(workspace, cli_config=cli_config, localcloud_root_dir=base / f"{name}-cloud")
+    env = toolchain.terraform_env(workspace, cli_config=cli_config, **cloud_env)
     terraform(env, workspace, "init")
     applies, destroys = [], []
     for _ in range(repeat):
@@ -153,16 +156,20 @@ def main() -> None:
         plugin = base / "terraform-provider-localcloud"
         plugin.write_bytes(packaging.build_plugin())
         plugin.chmod(0o755)
-        env = toolchain.terraform_env(base, cli_config=cli_config, localcloud_root_dir=base / "cloud")
+        cloud = ServerProcess(base / "cloud")
+        token = cloud.client().mint_token("bench", [BENCH_PROJECT], 3600)["token"]
+        cloud_env = {"localcloud_url": cloud.url, "localcloud_token": token}
+        env = toolchain.terraform_env(base, cli_config=cli_config, **cloud_env)
         handshake_seconds([str(plugin)], env, runs=1)  # first run caches the provider's TLS certificate
         local_start = handshake_seconds([str(plugin)], env)
         null_binary = packaging.null_provider_binary()
         null_start = handshake_seconds([str(null_binary)], env | GO_PLUGIN_COOKIE)
 
         local_apply, local_destroy = run_config(
-            base, "localcloud", localcloud_config(args.count), cli_config, args.repeat
+            base, "localcloud", localcloud_config(args.count), cli_config, args.repeat, cloud_env
         )
-        null_apply, null_destroy = run_config(base, "null", null_config(args.count), cli_config, args.repeat)
+        null_apply, null_destroy = run_config(base, "null", null_config(args.count), cli_config, args.repeat, cloud_env)
+        cloud.stop()
 
     n = args.count
     print(f"{'':24}{'apply':>10}{'per resource':>15}{'destroy':>10}{'per resource':>15}")

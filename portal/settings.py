@@ -169,7 +169,14 @@ def _bundled_terraform() -> str:
 TERRAFORM_BINARY = env_str("TERRAFORM_BINARY") or _bundled_terraform()
 TERRAFORM_DIR = Path(env_str("TERRAFORM_DIR", str(VAR_DIR / "terraform")))
 TERRAFORM_MIRROR_DIR = Path(env_str("TERRAFORM_MIRROR_DIR", str(TERRAFORM_DIR / "mirror")))
+# The local cloud is a service (`python -m localcloud serve`, the Procfile's `cloud`) that owns
+# LOCALCLOUD_ROOT; runs reach it at LOCALCLOUD_URL with a token scoped to their projects, which
+# Hangar mints with the operator token kept in LOCALCLOUD_OPERATOR_TOKEN_FILE.
 LOCALCLOUD_ROOT = Path(env_str("LOCALCLOUD_ROOT", str(VAR_DIR / "localcloud")))
+LOCALCLOUD_URL = env_str("LOCALCLOUD_URL", "http://127.0.0.1:8390")
+LOCALCLOUD_OPERATOR_TOKEN_FILE = Path(
+    env_str("LOCALCLOUD_OPERATOR_TOKEN_FILE", str(LOCALCLOUD_ROOT / "operator-token"))
+)
 # Simulated API latency of the local cloud per change, in milliseconds (0 = none).
 LOCALCLOUD_LATENCY_MS = env_int("LOCALCLOUD_LATENCY_MS", 0)
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: users with roles in teams, and a registered project."""
+"""Shared fixtures: users with roles in teams, a registered project, and the local cloud server."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from onboarding import reserved, services
 from onboarding.models import Project, Role, Team
 from tests.browser_fixtures import browser, login, page  # noqa: F401  (Playwright fixtures)
+from tests.localcloud_fixtures import localcloud, localcloud_server  # noqa: F401  (the session's local cloud)
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -26,7 +26,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from deployments.live import wakeups
-from deployments.runs import sandbox, toolchain
+from deployments.runs import cloud_access, sandbox, toolchain
 from deployments.runs import services as runs
 from deployments.runs.choices import Operation, RunStatus
 from deployments.runs.logs import RunLog
@@ -58,6 +58,7 @@ class RunState:
     process: subprocess.Popen | None = None
     stop_reason: str = ""  # set by the watchdog: why Terraform is being stopped
     stop_status: str = ""
+    cloud_token_id: str = ""  # the run's local cloud token, revoked when the run ends
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -149,7 +150,7 @@ def run_execute(*, run_id: int, worker: str) -> None:
         runs.run_finish(run=run, status=RunStatus.SUCCEEDED)
     except Stopped:
         runs.run_finish(run=run, status=state.stop_status or RunStatus.CANCELLED, error=state.stop_reason)
-    except (StepFailed, WorkspaceError, sandbox.SandboxUnavailable) as error:
+    except (StepFailed, WorkspaceError, sandbox.SandboxUnavailable, cloud_access.CloudAccessError) as error:
         runs.run_finish(run=run, status=RunStatus.FAILED, error=str(error))
     except Exception:
         log.exception("run %s failed inside Hangar", run.pk)
@@ -161,6 +162,7 @@ def run_execute(*, run_id: int, worker: str) -> None:
         )
     finally:
         watchdog.finished.set()
+        cloud_access.cloud_token_revoke(state.cloud_token_id)
         workspace_remove(workspace)
         close_old_connections()
 
@@ -176,8 +178,14 @@ def _execute(state: RunState, workspace: Path) -> None:
     if not workdir.is_dir():
         raise StepFailed(f"Artifact {run.artifact.version} has no infrastructure/{environment}/ folder.")
     credential = state_services.credential_mint(run=run)
+    cloud = cloud_access.cloud_token_mint(run)
+    state.cloud_token_id = cloud["id"]
+    state.log.append(
+        f"Local cloud token for {cloud['principal']}: may change {', '.join(cloud['projects'])} only.", type="hangar"
+    )
     env = toolchain.terraform_env(
         workspace,
+        localcloud_token=cloud["token"],
         extra=state_services.backend_env(
             base_url=settings.SITE_URL, deployment_id=deployment.pk, credential=credential
         ),

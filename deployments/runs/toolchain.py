@@ -2,7 +2,7 @@
 configuration that installs only from it, and the minimal environment of a Terraform process.
 
 Plain functions; paths default to the settings (TERRAFORM_BINARY, TERRAFORM_DIR,
-TERRAFORM_MIRROR_DIR, LOCALCLOUD_ROOT) and can be given explicitly (tests, other sites).
+TERRAFORM_MIRROR_DIR, LOCALCLOUD_URL) and can be given explicitly (tests, other sites).
 """
 
 import os
@@ -40,8 +40,8 @@ def cli_config_path() -> Path:
     return terraform_dir() / CLI_CONFIG_NAME
 
 
-def localcloud_root() -> Path:
-    return Path(_settings().LOCALCLOUD_ROOT)
+def localcloud_service_url() -> str:
+    return str(_settings().LOCALCLOUD_URL)
 
 
 def venv_bin() -> Path:
@@ -97,10 +97,14 @@ def terraform_env(
     workspace: Path,
     *,
     cli_config: Path | None = None,
-    localcloud_root_dir: Path | None = None,
+    localcloud_url: str | None = None,
+    localcloud_token: str | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The whole environment of a Terraform process run in `workspace` (nothing inherited)."""
+    """The whole environment of a Terraform process run in `workspace` (nothing inherited).
+
+    The local cloud provider reaches the service at LOCALCLOUD_URL with `localcloud_token`, a
+    token scoped to the run's projects; the local cloud's files are none of its business."""
     home = Path(workspace) / ".home"
     home.mkdir(parents=True, exist_ok=True)
     env = {
@@ -111,9 +115,11 @@ def terraform_env(
         "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
         "CHECKPOINT_DISABLE": "1",
-        "LOCALCLOUD_ROOT": str(localcloud_root_dir or localcloud_root()),
+        "LOCALCLOUD_URL": localcloud_url or localcloud_service_url(),
         "LOCALCLOUD_LATENCY_MS": str(_settings().LOCALCLOUD_LATENCY_MS),
     }
+    if localcloud_token:
+        env["LOCALCLOUD_TOKEN"] = localcloud_token
     env.update(extra or {})
     env.pop("TF_PLUGIN_CACHE_DIR", None)  # providers come from the mirror, never from a shared cache
     return env

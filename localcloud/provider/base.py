@@ -1,4 +1,4 @@
-"""What every local cloud resource shares: the store, error reporting, null handling."""
+"""What every local cloud resource shares: the API client, error reporting, null handling."""
 
 import functools
 import os
@@ -10,8 +10,8 @@ from tf.iface import Resource, UpgradeContext
 from tf.types import Unknown
 from tf.utils import Diagnostics
 
-from localcloud.errors import LocalCloudError
-from localcloud.store import Store
+from localcloud.client import Client
+from localcloud.errors import LocalCloudError, PermissionDenied, Unauthenticated, Unavailable
 
 if TYPE_CHECKING:
     from localcloud.provider.plugin import LocalCloudProvider
@@ -52,16 +52,24 @@ def as_configured(actual: Any, configured: Any) -> Any:
     return actual
 
 
+_SUMMARIES = {
+    PermissionDenied: "Permission denied by the local cloud",
+    Unauthenticated: "Not authenticated to the local cloud",
+    Unavailable: "Local cloud unavailable",
+}
+
+
 def report(diags: Diagnostics, error: LocalCloudError, attributes: set[str]) -> None:
     field = error.field or ""
     top = field.split(".")[0].split("[")[0].split(" ")[0]
     path = [top] if top in attributes else None
-    summary = f"Invalid {field}" if field else "Local cloud error"
+    summary = f"Invalid {field}" if field else _SUMMARIES.get(type(error), "Local cloud error")
     diags.add_error(summary, error.message, path=path)
 
 
 class LocalCloudResource(Resource):
-    """Subclasses implement check() (static validation) and the CRUD operations on the store."""
+    """Subclasses implement check() (static validation, no call needed) and the CRUD operations,
+    each one call of the local cloud's API through ``self.client``."""
 
     def __init__(self, provider: "LocalCloudProvider") -> None:
         self.provider = provider
@@ -73,8 +81,8 @@ class LocalCloudResource(Resource):
                 setattr(cls, name, _with_latency(cls.__dict__[name]))
 
     @property
-    def store(self) -> Store:
-        return self.provider.store
+    def client(self) -> Client:
+        return self.provider.client
 
     @classmethod
     def attribute_names(cls) -> set[str]:

@@ -7,7 +7,7 @@ from tf.iface import CreateContext, DeleteContext, ImportContext, PlanContext, R
 from tf.schema import Attribute, Schema
 from tf.types import Bool, List, Map, String, Unknown
 
-from localcloud import bigquery, bq_schema, validation
+from localcloud import bq_schema, validation
 from localcloud.errors import InvalidValue, NotFound
 from localcloud.provider.base import LocalCloudResource, as_configured, is_known
 
@@ -65,32 +65,28 @@ class Dataset(LocalCloudResource):
 
     def create(self, ctx: CreateContext, planned: dict) -> dict | None:
         def run() -> dict:
-            view = bigquery.create_dataset(
-                self.store,
+            view = self.client.create_dataset(
                 planned["project"],
                 planned["dataset_id"],
-                planned.get("description") or "",
-                planned.get("location") or "EU",
-                planned.get("labels"),
+                description=planned.get("description") or "",
+                location=planned.get("location") or "EU",
+                labels=planned.get("labels"),
             )
             return self._state(view, planned)
 
         return self.guard(ctx.diagnostics, run)
 
     def read(self, ctx: ReadContext, current: dict) -> dict | None:
-        view = self.guard(
-            ctx.diagnostics, lambda: bigquery.get_dataset(self.store, current["project"], current["dataset_id"])
-        )
+        view = self.guard(ctx.diagnostics, lambda: self.client.get_dataset(current["project"], current["dataset_id"]))
         return self._state(view, current) if view else None
 
     def update(self, ctx: UpdateContext, current: dict, planned: dict) -> dict | None:
         def run() -> dict:
-            view = bigquery.update_dataset(
-                self.store,
+            view = self.client.update_dataset(
                 planned["project"],
                 planned["dataset_id"],
-                planned.get("description") or "",
-                planned.get("labels"),
+                description=planned.get("description") or "",
+                labels=planned.get("labels"),
             )
             return self._state(view, planned)
 
@@ -98,8 +94,8 @@ class Dataset(LocalCloudResource):
 
     def delete(self, ctx: DeleteContext, current: dict) -> dict | None:
         def run() -> None:
-            bigquery.delete_dataset(
-                self.store, current["project"], current["dataset_id"], bool(current.get("delete_contents_on_destroy"))
+            self.client.delete_dataset(
+                current["project"], current["dataset_id"], bool(current.get("delete_contents_on_destroy"))
             )
 
         self.guard(ctx.diagnostics, run)
@@ -111,7 +107,7 @@ class Dataset(LocalCloudResource):
             short = id.replace(":", "/").split("/")
             full = id if id.startswith("projects/") else f"projects/{short[0]}/datasets/{'/'.join(short[1:])}"
             project, dataset_id = split_id(full, ["projects", "{}", "datasets", "{}"])
-            view = bigquery.get_dataset(self.store, project, dataset_id)
+            view = self.client.get_dataset(project, dataset_id)
             if view is None:
                 raise NotFound(f"id: dataset {project}:{dataset_id} does not exist in the local cloud", "id")
             return self._state(view, {})
@@ -194,37 +190,33 @@ class Table(LocalCloudResource):
     def create(self, ctx: CreateContext, planned: dict) -> dict | None:
         def run() -> dict:
             p = planned
-            view = bigquery.create_table(self.store, p["project"], p["dataset_id"], p["table_id"], self._spec(p))
+            view = self.client.create_table(p["project"], p["dataset_id"], p["table_id"], self._spec(p))
             return self._state(view, planned)
 
         return self.guard(ctx.diagnostics, run)
 
     def read(self, ctx: ReadContext, current: dict) -> dict | None:
         c = current
-        view = self.guard(
-            ctx.diagnostics, lambda: bigquery.get_table(self.store, c["project"], c["dataset_id"], c["table_id"])
-        )
+        view = self.guard(ctx.diagnostics, lambda: self.client.get_table(c["project"], c["dataset_id"], c["table_id"]))
         return self._state(view, current) if view else None
 
     def update(self, ctx: UpdateContext, current: dict, planned: dict) -> dict | None:
         def run() -> dict:
             p = planned
-            view = bigquery.update_table(self.store, p["project"], p["dataset_id"], p["table_id"], self._spec(p))
+            view = self.client.update_table(p["project"], p["dataset_id"], p["table_id"], self._spec(p))
             return self._state(view, planned)
 
         return self.guard(ctx.diagnostics, run, fallback=current)
 
     def delete(self, ctx: DeleteContext, current: dict) -> dict | None:
         c = current
-        self.guard(
-            ctx.diagnostics, lambda: bigquery.delete_table(self.store, c["project"], c["dataset_id"], c["table_id"])
-        )
+        self.guard(ctx.diagnostics, lambda: self.client.delete_table(c["project"], c["dataset_id"], c["table_id"]))
         return current if ctx.diagnostics.has_errors() else None
 
     def import_(self, ctx: ImportContext, id: str) -> dict | None:
         def run() -> dict | None:
             project, dataset_id, table_id = split_id(id, ["projects", "{}", "datasets", "{}", "tables", "{}"])
-            view = bigquery.get_table(self.store, project, dataset_id, table_id)
+            view = self.client.get_table(project, dataset_id, table_id)
             if view is None:
                 raise NotFound(f"id: table {project}:{dataset_id}.{table_id} does not exist in the local cloud", "id")
             return self._state(view, {})

@@ -80,35 +80,31 @@ class ComposerEnvironment(LocalCloudResource):
     def create(self, ctx: CreateContext, planned: dict) -> dict | None:
         def run() -> dict:
             spec = {k: planned.get(k) for k in SPEC_KEYS}
-            view = composer.create_environment(self.store, planned["project"], planned["name"], spec)
+            view = self.client.create_environment(planned["project"], planned["name"], spec)
             return self._state(view, planned)
 
         return self.guard(ctx.diagnostics, run)
 
     def read(self, ctx: ReadContext, current: dict) -> dict | None:
-        view = self.guard(
-            ctx.diagnostics, lambda: composer.get_environment(self.store, current["project"], current["name"])
-        )
+        view = self.guard(ctx.diagnostics, lambda: self.client.get_environment(current["project"], current["name"]))
         return self._state(view, current) if view else None
 
     def update(self, ctx: UpdateContext, current: dict, planned: dict) -> dict | None:
         def run() -> dict:
             spec = {k: planned.get(k) for k in SPEC_KEYS}
-            view = composer.update_environment(self.store, planned["project"], planned["name"], spec)
+            view = self.client.update_environment(planned["project"], planned["name"], spec)
             return self._state(view, planned)
 
         return self.guard(ctx.diagnostics, run, fallback=current)
 
     def delete(self, ctx: DeleteContext, current: dict) -> dict | None:
-        self.guard(
-            ctx.diagnostics, lambda: composer.delete_environment(self.store, current["project"], current["name"])
-        )
+        self.guard(ctx.diagnostics, lambda: self.client.delete_environment(current["project"], current["name"]))
         return current if ctx.diagnostics.has_errors() else None
 
     def import_(self, ctx: ImportContext, id: str) -> dict | None:
         def run() -> dict:
             project, _, name = split_id(id, ["projects", "{}", "locations", "{}", "environments", "{}"])
-            view = composer.get_environment(self.store, project, name)
+            view = self.client.get_environment(project, name)
             if view is None:
                 raise NotFound(f"id: Composer environment {project}/{name} does not exist in the local cloud", "id")
             return self._state(view, {})

@@ -50,32 +50,34 @@ class ServiceAccount(LocalCloudResource):
         p = planned
 
         def run() -> dict:
-            view = iam.create_service_account(
-                self.store, p["project"], p["account_id"], p.get("display_name") or "", p.get("description") or ""
-            )
+            view = self.client.create_service_account(
+                p["project"], p["account_id"], display_name=p.get("display_name") or "",
+                description=p.get("description") or "",
+            )  # fmt: skip
             return self._state(view, planned)
 
         return self.guard(ctx.diagnostics, run)
 
     def read(self, ctx: ReadContext, current: dict) -> dict | None:
         c = current
-        view = self.guard(ctx.diagnostics, lambda: iam.get_service_account(self.store, c["project"], c["account_id"]))
+        view = self.guard(ctx.diagnostics, lambda: self.client.get_service_account(c["project"], c["account_id"]))
         return self._state(view, current) if view else None
 
     def update(self, ctx: UpdateContext, current: dict, planned: dict) -> dict | None:
         p = planned
 
         def run() -> dict:
-            view = iam.update_service_account(
-                self.store, p["project"], p["account_id"], p.get("display_name") or "", p.get("description") or ""
-            )
+            view = self.client.update_service_account(
+                p["project"], p["account_id"], display_name=p.get("display_name") or "",
+                description=p.get("description") or "",
+            )  # fmt: skip
             return self._state(view, planned)
 
         return self.guard(ctx.diagnostics, run, fallback=current)
 
     def delete(self, ctx: DeleteContext, current: dict) -> dict | None:
         self.guard(
-            ctx.diagnostics, lambda: iam.delete_service_account(self.store, current["project"], current["account_id"])
+            ctx.diagnostics, lambda: self.client.delete_service_account(current["project"], current["account_id"])
         )
         return current if ctx.diagnostics.has_errors() else None
 
@@ -83,7 +85,7 @@ class ServiceAccount(LocalCloudResource):
         def run() -> dict:
             project, email = split_id(id, ["projects", "{}", "serviceAccounts", "{}"])
             sa_project, account_id = validation.sa_email(email, "id")
-            view = iam.get_service_account(self.store, sa_project, account_id)
+            view = self.client.get_service_account(sa_project, account_id)
             if view is None or sa_project != project:
                 raise NotFound(f"id: service account {email} does not exist in project {project}", "id")
             return self._state(view, {})
@@ -151,25 +153,25 @@ class IamBinding(LocalCloudResource):
         p = planned
 
         def run() -> dict:
-            view = iam.set_binding(self.store, self._target(p), p["role"], list(p["members"]), p.get("prefix") or "")
+            view = self.client.set_binding(self._target(p), p["role"], list(p["members"]), p.get("prefix") or "")
             return self._state(view, planned)
 
         return self.guard(ctx.diagnostics, run)
 
     def read(self, ctx: ReadContext, current: dict) -> dict | None:
-        view = self.guard(ctx.diagnostics, lambda: iam.get_binding(self.store, current["id"]))
+        view = self.guard(ctx.diagnostics, lambda: self.client.get_binding(current["id"]))
         return self._state(view, current) if view else None
 
     def update(self, ctx: UpdateContext, current: dict, planned: dict) -> dict | None:
         return self.guard(ctx.diagnostics, lambda: self.create(ctx, planned), fallback=current) or current
 
     def delete(self, ctx: DeleteContext, current: dict) -> dict | None:
-        self.guard(ctx.diagnostics, lambda: iam.delete_binding(self.store, current["id"]))
+        self.guard(ctx.diagnostics, lambda: self.client.delete_binding(current["id"]))
         return current if ctx.diagnostics.has_errors() else None
 
     def import_(self, ctx: ImportContext, id: str) -> dict | None:
         def run() -> dict:
-            view = iam.get_binding(self.store, id)
+            view = self.client.get_binding(id)
             if view is None:
                 raise NotFound(f"id: no binding {id!r} (expected '<target> <role>[ <prefix>]')", "id")
             return self._state(view, {})
@@ -224,24 +226,24 @@ class IamMember(LocalCloudResource):
 
         def run() -> dict:
             target = IamBinding._target(p)
-            return self._state(iam.add_member(self.store, target, p["role"], p["member"], p.get("prefix") or ""), p)
+            return self._state(self.client.add_member(target, p["role"], p["member"], p.get("prefix") or ""), p)
 
         return self.guard(ctx.diagnostics, run)
 
     def read(self, ctx: ReadContext, current: dict) -> dict | None:
-        view = self.guard(ctx.diagnostics, lambda: iam.get_member(self.store, current["id"]))
+        view = self.guard(ctx.diagnostics, lambda: self.client.get_member(current["id"]))
         return self._state(view, current) if view else None
 
     def update(self, ctx: UpdateContext, current: dict, planned: dict) -> dict | None:
         return planned  # every attribute forces replacement; nothing to change in place
 
     def delete(self, ctx: DeleteContext, current: dict) -> dict | None:
-        self.guard(ctx.diagnostics, lambda: iam.remove_member(self.store, current["id"]))
+        self.guard(ctx.diagnostics, lambda: self.client.remove_member(current["id"]))
         return current if ctx.diagnostics.has_errors() else None
 
     def import_(self, ctx: ImportContext, id: str) -> dict | None:
         def run() -> dict:
-            view = iam.get_member(self.store, id)
+            view = self.client.get_member(id)
             if view is None:
                 raise NotFound(f"id: no grant {id!r} (expected '<target> <role> <member>[ <prefix>]')", "id")
             return self._state(view, {})

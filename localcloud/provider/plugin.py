@@ -1,35 +1,36 @@
-"""The provider itself, and the entry point Terraform launches."""
+"""The provider itself, and the entry point Terraform launches.
+
+It is a client of the local cloud service (``python -m localcloud serve``): the address and the
+token come from the environment (LOCALCLOUD_URL, LOCALCLOUD_TOKEN), never from the configuration,
+so an artifact's Terraform cannot point itself at another cloud or another identity."""
 
 import os
 import sys
 import threading
 import time
-from pathlib import Path
 
 from tf import runner
 from tf.iface import DataSource, Provider, Resource
-from tf.schema import Attribute, Schema
-from tf.types import String
+from tf.schema import Schema
 from tf.utils import Diagnostics
 
 from localcloud import PROVIDER_SOURCE
+from localcloud.client import Client
 from localcloud.provider.bigquery_resources import Dataset, Table
 from localcloud.provider.composer_resources import ComposerEnvironment
 from localcloud.provider.iam_resources import IamBinding, IamMember, ServiceAccount
 from localcloud.provider.storage_resources import Bucket
-from localcloud.store import Store, default_root
 
 
 class LocalCloudProvider(Provider):
     def __init__(self) -> None:
-        self.root: Path | None = None
-        self._store: Store | None = None
+        self._client: Client | None = None
 
     @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store(self.root or default_root())
-        return self._store
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = Client()  # LOCALCLOUD_URL, LOCALCLOUD_TOKEN
+        return self._client
 
     def get_model_prefix(self) -> str:
         return "localcloud_"
@@ -38,27 +39,13 @@ class LocalCloudProvider(Provider):
         return PROVIDER_SOURCE
 
     def get_provider_schema(self, diags: Diagnostics) -> Schema:
-        return Schema(
-            attributes=[
-                Attribute(
-                    "root",
-                    String(),
-                    optional=True,
-                    description="Local cloud directory (default: $LOCALCLOUD_ROOT)",
-                )
-            ]
-        )
+        return Schema(attributes=[])
 
     def validate_config(self, diags: Diagnostics, config: dict) -> None:
-        root = config.get("root")
-        if isinstance(root, str) and root and not os.path.isabs(os.path.expanduser(root)):
-            diags.add_error("Invalid root", f"root: {root!r} is relative; give an absolute directory", path=["root"])
+        pass
 
     def configure_provider(self, diags: Diagnostics, config: dict) -> None:
-        root = config.get("root")
-        if isinstance(root, str) and root:
-            self.root = Path(os.path.expanduser(root))
-        self._store = None
+        self._client = None
 
     def get_data_sources(self) -> list[type[DataSource]]:
         return []
@@ -69,7 +56,7 @@ class LocalCloudProvider(Provider):
 
 def _exit_with_terraform() -> None:
     """Terraform normally stops its plugins; if it is killed, nothing does. Exit when the
-    parent process is gone (we are re-parented), so no orphan keeps the store open."""
+    parent process is gone (we are re-parented), so no orphan is left behind."""
     parent = os.getppid()
 
     def watch() -> None:

@@ -4,7 +4,7 @@ from tf.iface import CreateContext, DeleteContext, ImportContext, ReadContext, U
 from tf.schema import Attribute, Schema
 from tf.types import Bool, Map, String
 
-from localcloud import storage, validation
+from localcloud import validation
 from localcloud.errors import NotFound
 from localcloud.provider.base import LocalCloudResource, as_configured
 from localcloud.provider.bigquery_resources import when_known
@@ -57,36 +57,38 @@ class Bucket(LocalCloudResource):
             "versioning": as_configured(view["versioning"], reference.get("versioning")),
             "force_destroy": bool(reference.get("force_destroy")),
             "url": f"gs://{name}",
-            "path": str(storage.bucket_dir(self.store, view["project"], name)),
+            "path": view["path"],
         }
 
     def create(self, ctx: CreateContext, planned: dict) -> dict | None:
         p = planned
 
         def run() -> dict:
-            view = storage.create_bucket(
-                self.store,
+            view = self.client.create_bucket(
                 p["project"],
                 p["name"],
-                p.get("location") or "EU",
-                p.get("labels"),
-                bool(p.get("versioning")),
-                p.get("storage_class") or "STANDARD",
+                location=p.get("location") or "EU",
+                labels=p.get("labels"),
+                versioning=bool(p.get("versioning")),
+                storage_class=p.get("storage_class") or "STANDARD",
             )
             return self._state(view, planned)
 
         return self.guard(ctx.diagnostics, run)
 
     def read(self, ctx: ReadContext, current: dict) -> dict | None:
-        view = self.guard(ctx.diagnostics, lambda: storage.get_bucket(self.store, current["name"]))
+        view = self.guard(ctx.diagnostics, lambda: self.client.get_bucket(current["name"]))
         return self._state(view, current) if view else None
 
     def update(self, ctx: UpdateContext, current: dict, planned: dict) -> dict | None:
         p = planned
 
         def run() -> dict:
-            view = storage.update_bucket(
-                self.store, p["name"], p.get("labels"), bool(p.get("versioning")), p.get("storage_class") or "STANDARD"
+            view = self.client.update_bucket(
+                p["name"],
+                labels=p.get("labels"),
+                versioning=bool(p.get("versioning")),
+                storage_class=p.get("storage_class") or "STANDARD",
             )
             return self._state(view, planned)
 
@@ -95,14 +97,14 @@ class Bucket(LocalCloudResource):
     def delete(self, ctx: DeleteContext, current: dict) -> dict | None:
         self.guard(
             ctx.diagnostics,
-            lambda: storage.delete_bucket(self.store, current["name"], bool(current.get("force_destroy"))),
+            lambda: self.client.delete_bucket(current["name"], bool(current.get("force_destroy"))),
         )
         return current if ctx.diagnostics.has_errors() else None
 
     def import_(self, ctx: ImportContext, id: str) -> dict | None:
         def run() -> dict:
             name = id.split("/")[-1]
-            view = storage.get_bucket(self.store, name)
+            view = self.client.get_bucket(name)
             if view is None:
                 raise NotFound(f"id: bucket {name} does not exist in the local cloud", "id")
             return self._state(view, {})

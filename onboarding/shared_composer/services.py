@@ -71,6 +71,39 @@ def is_platform_project(project: Project) -> bool:
     return project.slug == platform_slug()
 
 
+def member_project_ids(*, stage: str) -> list[str]:
+    """Member projects (their `stage` environment's ids) whose grants the platform project's runs in
+    `stage` manage: current members, and those that left while their grants in `stage` have not been
+    removed yet (no successful apply there of their offboarding version or a later one). Runs of the
+    platform project get these into their local cloud token's scope."""
+    from deployments.runs.models import Run
+    from onboarding.models import Environment
+
+    projects = []
+    for membership in SharedMembership.objects.select_related("project"):
+        if membership.state == SharedMembership.State.LEFT:
+            offboard = (
+                membership.changes.filter(kind=SharedChange.Kind.OFFBOARD, artifact__isnull=False)
+                .order_by("-id")
+                .first()
+            )
+            removed = (
+                offboard is None
+                or Run.objects.filter(
+                    deployment__environment__project__slug=platform_slug(),
+                    deployment__environment__name=stage,
+                    operation="apply",
+                    status="succeeded",
+                    artifact_id__gte=offboard.artifact_id,
+                ).exists()
+            )
+            if removed:
+                continue
+        projects.append(membership.project_id)
+    ids = Environment.objects.filter(project_id__in=projects, name=stage).values_list("gcp_project_id", flat=True)
+    return sorted(ids)
+
+
 # -- the platform project ---------------------------------------------------------------------------
 def system_user():
     """The account Hangar acts as on the platform project (uploads, runs); it cannot log in."""
@@ -269,12 +302,11 @@ def shared_deploy_definition(*, user=None):
 
 def _missing_accounts(project: Project) -> list[str]:
     """Stages in which the project's compute account does not exist yet (the shared definition creates it)."""
-    from localcloud import iam
-    from localcloud.store import Store
+    from portal.localcloud import operator_client
 
-    store = Store(settings.LOCALCLOUD_ROOT)
+    cloud = operator_client()
     account = settings.SHARED_COMPOSER_COMPUTE_ACCOUNT
-    return [stage for stage in STAGES if iam.get_service_account(store, f"{project.slug}-{stage}", account) is None]
+    return [stage for stage in STAGES if cloud.get_service_account(f"{project.slug}-{stage}", account) is None]
 
 
 # -- onboarding and offboarding ---------------------------------------------------------------------
@@ -544,10 +576,9 @@ def change_is_settled(change: SharedChange) -> bool:
 # -- DAG folders (guardrails) -------------------------------------------------------------------------
 def dag_folder_path(project: Project, stage: str) -> Path:
     """The member's DAG folder in the stage's shared composer, in the local cloud."""
-    from localcloud import composer
-    from localcloud.store import Store
+    from portal.localcloud import operator_client
 
-    environment = composer.get_environment(Store(settings.LOCALCLOUD_ROOT), platform_project_id(stage), composer_name())
+    environment = operator_client().get_environment(platform_project_id(stage), composer_name())
     if environment is None:
         raise ValidationError(f"The shared composer of {stage} is not deployed yet.", code="not_deployed")
     return Path(environment["dag_path"]) / project.slug

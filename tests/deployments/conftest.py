@@ -72,11 +72,6 @@ def upload(media, tmp_path):
     return upload_version
 
 
-@pytest.fixture
-def localcloud_root(tmp_path):
-    return tmp_path / "localcloud"
-
-
 def _wait_for(condition, *, timeout: float, interval: float = 0.2, message: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -129,20 +124,21 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def worker_env(live_server, media, localcloud_root, tmp_path):
-    """The environment a worker needs to share this test's database, storage and server."""
+def worker_env(live_server, media, localcloud, tmp_path):
+    """The environment a worker needs to share this test's database, storage, server and local cloud."""
     db = connection.settings_dict
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE") and not key.startswith("PYTEST")
+        if key not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "LOCALCLOUD_ROOT") and not key.startswith("PYTEST")
     }
     env.update(
         DATABASE_URL=f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         CELERY_BROKER_URL=django_settings.CELERY_BROKER_URL,
         SITE_URL=live_server.url,
         MEDIA_ROOT=str(media),
-        LOCALCLOUD_ROOT=str(localcloud_root),
+        LOCALCLOUD_URL=localcloud.url,
+        LOCALCLOUD_OPERATOR_TOKEN_FILE=str(localcloud.token_file),
         RUN_WORKSPACE_DIR=str(tmp_path / "runs"),
         RUN_HEARTBEAT_INTERVAL="1",
         RUN_HEARTBEAT_TIMEOUT="6",

@@ -1,10 +1,7 @@
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 from deployments.runs.models import Run
-from tests.deployments.conftest import ROOT, wait_for
+from localcloud.launcher import ServerProcess
+from tests.deployments.conftest import wait_for
+from tests.localcloud_fixtures import localcloud_cli
 
 
 def wait_finished(run: Run, timeout: float = 240) -> Run:
@@ -16,15 +13,9 @@ def wait_finished(run: Run, timeout: float = 240) -> Run:
     return run
 
 
-def localcloud_resources(root: Path, project_id: str) -> list[dict]:
-    out = subprocess.run(
-        [sys.executable, "-m", "localcloud", "--root", str(root), "list", "--project", project_id],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
+def localcloud_resources(cloud: ServerProcess, project_id: str) -> list[dict]:
+    """What the local cloud really has in a project, as the operator's CLI lists it."""
+    return localcloud_cli("--url", cloud.url, "list", "--project", project_id)  # type: ignore[return-value]
 
 
 def names_by_type(resources: list[dict]) -> dict[str, set[str]]:

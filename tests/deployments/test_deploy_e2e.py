@@ -16,11 +16,11 @@ def deploy(project, user, version, operation="apply", environment="dev"):
     )
 
 
-def tables(localcloud_root, project_id="sc-123-example-dev") -> set[str]:
-    return names_by_type(localcloud_resources(localcloud_root, project_id)).get("table", set())
+def tables(localcloud, project_id="sc-123-example-dev") -> set[str]:
+    return names_by_type(localcloud_resources(localcloud, project_id)).get("table", set())
 
 
-def test_deploy_roll_back_and_destroy(start_worker, upload, project, lead, localcloud_root):
+def test_deploy_roll_back_and_destroy(start_worker, upload, project, lead, localcloud, tmp_path):
     start_worker()
     upload(project, lead, "0.1.0", tables=["summary"])
     upload(project, lead, "0.2.0", tables=["summary", "details"])
@@ -31,7 +31,7 @@ def test_deploy_roll_back_and_destroy(start_worker, upload, project, lead, local
     assert [t.status for t in first.transitions.all()] == ["queued", "planning", "planned", "applying", "succeeded"]
     assert first.log_lines.filter(type="apply_complete").exists()
     assert all(r["state"] == "done" for r in first.resources)
-    assert tables(localcloud_root) == {"example_reports.summary"}
+    assert tables(localcloud) == {"example_reports.summary"}
 
     api = APIClient()
     api.force_authenticate(lead)
@@ -41,20 +41,20 @@ def test_deploy_roll_back_and_destroy(start_worker, upload, project, lead, local
 
     second = wait_finished(deploy(project, lead, "0.2.0"))
     assert second.status == RunStatus.SUCCEEDED, second.error
-    assert tables(localcloud_root) == {"example_reports.summary", "example_reports.details"}
+    assert tables(localcloud) == {"example_reports.summary", "example_reports.details"}
 
     rollback = wait_finished(deploy(project, lead, "0.1.0"))
     assert rollback.status == RunStatus.SUCCEEDED, rollback.error
     assert rollback.to_destroy == 1
-    assert tables(localcloud_root) == {"example_reports.summary"}
+    assert tables(localcloud) == {"example_reports.summary"}
 
     destroy = wait_finished(deploy(project, lead, "0.1.0", operation="destroy"))
     assert destroy.status == RunStatus.SUCCEEDED, destroy.error
-    assert localcloud_resources(localcloud_root, "sc-123-example-dev") == []
+    assert localcloud_resources(localcloud, "sc-123-example-dev") == []
     row = api.get(f"/api/projects/{project.slug}/deployments/").json()[0]
     assert row["deployed_version"] is None and row["status"] == "succeeded"
     # The workspace is gone: nothing of the run is left on the worker's disk.
-    assert not list((localcloud_root.parent / "runs").glob("run-*"))
+    assert not list((tmp_path / "runs").glob("run-*"))
 
 
 def test_deploys_on_one_environment_run_one_after_the_other(start_worker, upload, project, lead):

@@ -2,13 +2,12 @@
 
 import pytest
 
-from tests.deployments.conftest import *  # noqa: F403  (start_worker, worker_env, localcloud_root, media, ...)
+from tests.deployments.conftest import *  # noqa: F403  (start_worker, worker_env, media, ...)
 
 
 @pytest.fixture
-def shared_settings(settings, localcloud_root, media):
-    """Hangar's web side and the worker agree on the local cloud and the promotion policy."""
-    settings.LOCALCLOUD_ROOT = localcloud_root
+def shared_settings(settings, localcloud, media):
+    """Hangar's web side and the worker agree on the (emptied) local cloud and the promotion policy."""
     settings.SHARED_COMPOSER_PROMOTION = "approval"
     return settings
 

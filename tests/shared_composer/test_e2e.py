@@ -16,10 +16,10 @@ SCHEDULER = "serviceAccount:bigdata-scheduler@sc-1-msc-{stage}.iam.gserviceaccou
 GROUP = "group:data-engine@groups.hangar.local"
 
 
-def grants(root, stage="dev"):
+def grants(cloud, stage="dev"):
     """What the local cloud really has for the member in one stage."""
-    member = {r["type"] + " " + r["name"]: r for r in localcloud_resources(root, f"sc-123-example-{stage}")}
-    platform = localcloud_resources(root, f"sc-1-msc-{stage}")
+    member = {r["type"] + " " + r["name"]: r for r in localcloud_resources(cloud, f"sc-123-example-{stage}")}
+    platform = localcloud_resources(cloud, f"sc-1-msc-{stage}")
     account = member.get("service_account bigdata-compute")
     bucket = next((r for r in platform if r["type"] == "bucket"), None)
     return {
@@ -39,7 +39,7 @@ def only_run(change, stage):
     return wait_finished(runs[0])
 
 
-def test_onboard_grants_in_dev_and_offboard_removes_them(start_worker, policy, project, lead, localcloud_root):
+def test_onboard_grants_in_dev_and_offboard_removes_them(start_worker, policy, project, lead, localcloud):
     start_worker()
     change = shared_onboard(project=project, user=lead)
     assert change.version == "0.1.0" and change.artifact.project.slug == "sc-1-msc"
@@ -55,7 +55,7 @@ def test_onboard_grants_in_dev_and_offboard_removes_them(start_worker, policy, p
     change.refresh_from_db()
     assert change.awaiting_stage == "test"  # policy "approval": test waits
 
-    found = grants(localcloud_root)
+    found = grants(localcloud)
     assert found["impersonation"] == {"roles/iam.serviceAccountTokenCreator": [SCHEDULER.format(stage="dev")]}
     assert found["dags"] == {"roles/storage.objectAdmin on dags/sc-123-example/": [GROUP]}
     assert found["composer_user"] == [GROUP]
@@ -71,9 +71,9 @@ def test_onboard_grants_in_dev_and_offboard_removes_them(start_worker, policy, p
         lambda: SharedMembership.objects.filter(project=project, state="left").first(), timeout=30, message="left"
     )
     assert membership.left_at and membership.left_by == lead
-    assert grants(localcloud_root) == {"impersonation": None, "dags": {}, "composer_user": []}
+    assert grants(localcloud) == {"impersonation": None, "dags": {}, "composer_user": []}
     # The shared environment itself stays.
-    assert any(r["type"] == "composer_environment" for r in localcloud_resources(localcloud_root, "sc-1-msc-dev"))
+    assert any(r["type"] == "composer_environment" for r in localcloud_resources(localcloud, "sc-1-msc-dev"))
     actions = list(AuditEvent.objects.filter(object_repr="sc-123-example").values_list("action", flat=True))
     for action in (
         "shared_composer.onboard",
@@ -84,7 +84,7 @@ def test_onboard_grants_in_dev_and_offboard_removes_them(start_worker, policy, p
         assert action in actions
 
 
-def test_approval_promotes_to_the_next_stage(start_worker, policy, project, lead, admin_user, localcloud_root):
+def test_approval_promotes_to_the_next_stage(start_worker, policy, project, lead, admin_user, localcloud):
     start_worker()
     change = shared_onboard(project=project, user=lead)
     assert only_run(change, "dev").status == RunStatus.SUCCEEDED
@@ -92,11 +92,11 @@ def test_approval_promotes_to_the_next_stage(start_worker, policy, project, lead
     shared_approve(change=change, user=admin_user)
     test = only_run(change, "test")
     assert test.status == RunStatus.SUCCEEDED, test.error
-    assert grants(localcloud_root, "test")["composer_user"] == [GROUP]
+    assert grants(localcloud, "test")["composer_user"] == [GROUP]
     wait_for(lambda: SharedChange.objects.get(pk=change.pk).awaiting_stage == "prod", timeout=30, message="prod")
 
 
-def test_auto_promotion_goes_dev_test_prod(start_worker, policy, project, lead, localcloud_root):
+def test_auto_promotion_goes_dev_test_prod(start_worker, policy, project, lead, localcloud):
     policy("auto")
     start_worker()
     change = shared_onboard(project=project, user=lead)
@@ -108,6 +108,6 @@ def test_auto_promotion_goes_dev_test_prod(start_worker, policy, project, lead, 
         ("prod", "succeeded"),
     ]
     assert runs[0].finished_at <= runs[1].created_at and runs[1].finished_at <= runs[2].created_at
-    found = grants(localcloud_root, "prod")
+    found = grants(localcloud, "prod")
     assert found["impersonation"] == {"roles/iam.serviceAccountTokenCreator": [SCHEDULER.format(stage="prod")]}
     assert found["composer_user"] == [GROUP]

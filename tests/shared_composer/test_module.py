@@ -1,10 +1,10 @@
 """The project_iam_member module against the local cloud with the real Terraform CLI, offline."""
 
 import json
-import subprocess
-import sys
 
 import pytest
+
+from tests.localcloud_fixtures import localcloud_cli
 
 pytestmark = pytest.mark.terraform
 
@@ -30,13 +30,8 @@ output "id" {
 
 
 def grants(ws) -> list[str]:
-    out = subprocess.run(
-        [sys.executable, "-m", "localcloud", "--root", str(ws.cloud), "list", "--project", "sc-1-msc-dev"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return sorted(r["attributes"]["member"] for r in json.loads(out.stdout) if r["type"] == "iam_member")
+    resources = localcloud_cli("--url", ws.cloud.url, "list", "--project", "sc-1-msc-dev")
+    return sorted(r["attributes"]["member"] for r in resources if r["type"] == "iam_member")
 
 
 def test_grants_add_up_and_go_one_at_a_time(workspace):

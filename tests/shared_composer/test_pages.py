@@ -1,10 +1,10 @@
 """The wizard through the test client, the project section, the shared page, adoption and DAG guardrails."""
 
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from localcloud import composer
-from localcloud.store import Store
 from onboarding.models import Project, SharedDagDeploy, SharedMembership
 from onboarding.shared_composer.services import shared_dags_deploy, shared_onboard
 
@@ -75,20 +75,18 @@ def test_adoption_is_for_admins(client_for, project, lead, admin_user):
 
 
 @pytest.fixture
-def deployed_member(project, lead, localcloud_root):
+def deployed_member(project, lead, localcloud):
     shared_onboard(project=project, user=lead)
     SharedMembership.objects.update(state="active")
-    composer.create_environment(
-        Store(localcloud_root), "sc-1-msc-dev", "msc", {"image_version": "composer-2.9.7-airflow-2.9.3"}
-    )
+    localcloud.client().create_environment("sc-1-msc-dev", "msc", {"image_version": "composer-2.9.7-airflow-2.9.3"})
     return project
 
 
-def test_dags_go_only_into_the_members_folder(deployed_member, lead, member, outsider, localcloud_root, settings):
+def test_dags_go_only_into_the_members_folder(deployed_member, lead, member, outsider, localcloud, settings):
     dags = {"daily.py": b"# a DAG\n", "weekly.py": b"# another\n"}
     deploy = shared_dags_deploy(project=deployed_member, user=member, stage="dev", files=dags)
-    folder = composer.get_environment(Store(localcloud_root), "sc-1-msc-dev", "msc")["dag_path"]
-    assert sorted(p.name for p in (localcloud_root / folder).joinpath("sc-123-example").iterdir()) == [
+    folder = localcloud.client().get_environment("sc-1-msc-dev", "msc")["dag_path"]
+    assert sorted(p.name for p in Path(folder).joinpath("sc-123-example").iterdir()) == [
         "daily.py",
         "weekly.py",
     ]

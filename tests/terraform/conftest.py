@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 
 from deployments.runs import toolchain
+from localcloud.launcher import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
 MODULES = REPO / "terraform_modules" / "local"
@@ -48,16 +49,20 @@ def terraform_toolchain(tmp_path_factory: pytest.TempPathFactory) -> Toolchain:
 
 
 class Workspace:
-    """An artifact-shaped directory: modules/local/<name>/ beside infrastructure/<env>/."""
+    """An artifact-shaped directory: modules/local/<name>/ beside infrastructure/<env>/.
 
-    def __init__(self, root: Path, tools: Toolchain, cloud: Path) -> None:
+    Terraform reaches the session's local cloud with `token` (default: the operator's)."""
+
+    def __init__(self, root: Path, tools: Toolchain, cloud: ServerProcess, token: str | None = None) -> None:
         self.root = root
         self.dir = root / "infrastructure" / "dev"
         self.dir.mkdir(parents=True)
         shutil.copytree(MODULES, root / "modules" / "local")
         self.cloud = cloud
         self.tools = tools
-        self.env = toolchain.terraform_env(root, cli_config=tools.cli_config, localcloud_root_dir=cloud)
+        self.env = toolchain.terraform_env(
+            root, cli_config=tools.cli_config, localcloud_url=cloud.url, localcloud_token=token or cloud.operator_token
+        )
 
     def write(self, main_tf: str, **files: str) -> None:
         (self.dir / "providers.tf").write_text(PROVIDERS_TF)
@@ -101,13 +106,15 @@ class Workspace:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, terraform_toolchain: Toolchain) -> Workspace:
-    return Workspace(tmp_path / "artifact", terraform_toolchain, tmp_path / "cloud")
+def workspace(tmp_path: Path, terraform_toolchain: Toolchain, localcloud: ServerProcess) -> Workspace:
+    return Workspace(tmp_path / "artifact", terraform_toolchain, localcloud)
 
 
 @pytest.fixture
-def make_workspace(tmp_path: Path, terraform_toolchain: Toolchain) -> Callable[[str, Path], Workspace]:
-    def make(name: str, cloud: Path) -> Workspace:
-        return Workspace(tmp_path / name, terraform_toolchain, cloud)
+def make_workspace(
+    tmp_path: Path, terraform_toolchain: Toolchain, localcloud: ServerProcess
+) -> Callable[..., Workspace]:
+    def make(name: str, token: str | None = None) -> Workspace:
+        return Workspace(tmp_path / name, terraform_toolchain, localcloud, token)
 
     return make

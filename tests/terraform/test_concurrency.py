@@ -1,10 +1,8 @@
-"""Two Terraform processes on different projects of one local cloud at the same time."""
+"""Two Terraform processes on different projects of one local cloud service at the same time."""
 
 import subprocess
 
 import pytest
-
-from localcloud.store import Store
 
 pytestmark = pytest.mark.terraform
 
@@ -35,9 +33,8 @@ resource "localcloud_service_account" "sa" {{
 {tables}"""
 
 
-def test_parallel_applies_on_two_projects(tmp_path, make_workspace) -> None:
-    cloud = tmp_path / "cloud"
-    workspaces = [make_workspace(p, cloud) for p in ("sc-1-alpha-dev", "sc-2-beta-dev")]
+def test_parallel_applies_on_two_projects(make_workspace, localcloud) -> None:
+    workspaces = [make_workspace(p) for p in ("sc-1-alpha-dev", "sc-2-beta-dev")]
     for ws, project in zip(workspaces, ("sc-1-alpha-dev", "sc-2-beta-dev"), strict=True):
         ws.write(config(project))
         ws.init()
@@ -54,9 +51,9 @@ def test_parallel_applies_on_two_projects(tmp_path, make_workspace) -> None:
     ]
     outputs = [p.communicate(timeout=300)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], "\n".join(outputs)
-    store = Store(cloud)
+    api = localcloud.client()
     for project in ("sc-1-alpha-dev", "sc-2-beta-dev"):
-        kinds = sorted(r.kind for r in store.records(project))
+        kinds = sorted(r["type"] for r in api.list_resources(project))
         assert kinds == ["dataset"] + ["service_account"] * 6 + ["table"] * 8
     for ws in workspaces:
         assert ws.plan()[0] == 0

@@ -1,11 +1,8 @@
 """Changes made outside Terraform show up in plan (and -refresh-only); apply repairs them."""
 
-import json
-import subprocess
-import sys
-
 import pytest
 
+from tests.localcloud_fixtures import localcloud_cli
 from tests.terraform.test_modules import LOCALS, PROJECT, SCHEMA
 
 pytestmark = pytest.mark.terraform
@@ -39,10 +36,8 @@ resource "localcloud_bucket" "exports" {
 
 
 def localcloud(ws, *args: str) -> object:
-    out = subprocess.run(
-        [sys.executable, "-m", "localcloud", "--root", str(ws.cloud), *args], capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout)
+    """The local cloud's CLI, against the server the workspace's Terraform uses."""
+    return localcloud_cli("--url", ws.cloud.url, *args)
 
 
 @pytest.fixture

@@ -2,16 +2,18 @@
 
 import pytest
 
-from localcloud import bigquery
-from localcloud.store import Store
 from tests.terraform.test_modules import LOCALS, PROJECT
 
 pytestmark = pytest.mark.terraform
 
 
 def test_import_existing_dataset(workspace) -> None:
-    bigquery.create_dataset(
-        Store(workspace.cloud), PROJECT, "legacy", "made by hand", "EU", {"team": "data-team", "managed_by": "hangar"}
+    workspace.cloud.client().create_dataset(
+        PROJECT,
+        "legacy",
+        description="made by hand",
+        location="EU",
+        labels={"team": "data-team", "managed_by": "hangar"},
     )
     workspace.write(
         LOCALS

@@ -1,11 +1,11 @@
 """Every module: init (offline), plan, apply, plan again without changes, destroy."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.localcloud_fixtures import localcloud_cli
 
 pytestmark = pytest.mark.terraform
 
@@ -137,10 +137,8 @@ module "bucket_access" {
 
 
 def localcloud(ws, *args: str) -> object:
-    out = subprocess.run(
-        [sys.executable, "-m", "localcloud", "--root", str(ws.cloud), *args], capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout)
+    """The local cloud's CLI, against the server the workspace's Terraform uses."""
+    return localcloud_cli("--url", ws.cloud.url, *args)
 
 
 @pytest.mark.parametrize("module", sorted(CONFIGS))

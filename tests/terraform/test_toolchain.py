@@ -37,7 +37,7 @@ def test_provider_missing_from_mirror_fails_without_network(workspace) -> None:
 
 
 def test_lock_file_verifies_against_a_mirror_built_elsewhere(tmp_path, make_workspace, terraform_toolchain) -> None:
-    first = make_workspace("first", tmp_path / "cloud1")
+    first = make_workspace("first")
     first.write(SA)
     first.init()
     lock = (first.dir / ".terraform.lock.hcl").read_text()
@@ -51,7 +51,7 @@ def test_lock_file_verifies_against_a_mirror_built_elsewhere(tmp_path, make_work
         original = terraform_toolchain.mirror / archive.relative_to(other_mirror)
         assert archive.read_bytes() == original.read_bytes()
 
-    second = make_workspace("second", tmp_path / "cloud2")
+    second = make_workspace("second")
     second.env["TF_CLI_CONFIG_FILE"] = str(other_config)
     second.write(SA)
     (second.dir / ".terraform.lock.hcl").write_text(lock)
@@ -80,10 +80,16 @@ def test_setup_command_is_idempotent(tmp_path, settings) -> None:
 def test_terraform_env_is_minimal(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("SECRET_KEY", "do-not-leak")
     monkeypatch.setenv("TF_PLUGIN_CACHE_DIR", "/somewhere")
-    env = toolchain.terraform_env(tmp_path, cli_config=tmp_path / "rc", localcloud_root_dir=tmp_path / "cloud")
+    env = toolchain.terraform_env(
+        tmp_path, cli_config=tmp_path / "rc", localcloud_url="http://127.0.0.1:1", localcloud_token="lct_run"
+    )
     assert "SECRET_KEY" not in env and "TF_PLUGIN_CACHE_DIR" not in env
     assert env["PATH"].split(":")[0] == str(toolchain.venv_bin())
     assert env["TF_IN_AUTOMATION"] == "1" and env["TF_INPUT"] == "0"
-    assert env["HOME"].startswith(str(tmp_path)) and env["LOCALCLOUD_ROOT"] == str(tmp_path / "cloud")
+    assert env["HOME"].startswith(str(tmp_path))
+    # The provider reaches the local cloud service with the run's token; its files are not Terraform's business.
+    assert env["LOCALCLOUD_URL"] == "http://127.0.0.1:1" and env["LOCALCLOUD_TOKEN"] == "lct_run"
+    assert not any(key.startswith("LOCALCLOUD_") and key not in ("LOCALCLOUD_URL", "LOCALCLOUD_TOKEN",
+                   "LOCALCLOUD_LATENCY_MS") for key in env)  # fmt: skip
     version = subprocess.run([env["PATH"].split(":")[0] + "/python3", "--version"], capture_output=True, text=True)
     assert version.stdout.startswith("Python 3.")

@@ -1,0 +1,36 @@
+"""`manage.py localcloud setup|serve`: the local cloud service with Hangar's settings.
+
+`setup` (run by `make setup`) creates the operator token file (0600) if it is missing, so the
+local cloud's CLI works right after setup; `serve` (the Procfile's `cloud` process) serves
+LOCALCLOUD_ROOT on LOCALCLOUD_URL's host and port with that token file. The service itself is
+`python -m localcloud serve`; this only feeds it the settings, so Hangar and the service agree.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from localcloud import server, tokens
+
+
+class Command(BaseCommand):
+    help = "Create the local cloud's operator token (setup) or serve the local cloud (serve) per the settings."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("action", choices=("setup", "serve"))
+
+    def handle(self, *args, action: str, **options) -> None:
+        token_file = settings.LOCALCLOUD_OPERATOR_TOKEN_FILE
+        if action == "setup":
+            existed = token_file.exists()
+            tokens.ensure_operator_token(token_file)
+            state = "already there" if existed else "created"
+            self.stdout.write(
+                f"localcloud: operator token {token_file} {state}; the service: {settings.LOCALCLOUD_URL}"
+            )
+            return
+        address = urlsplit(settings.LOCALCLOUD_URL)
+        if address.scheme != "http" or not address.hostname:
+            raise CommandError(f"LOCALCLOUD_URL {settings.LOCALCLOUD_URL!r} is not an http://host:port address")
+        server.serve(settings.LOCALCLOUD_ROOT, address.hostname, address.port or 80, token_file)
