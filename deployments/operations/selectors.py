@@ -22,6 +22,7 @@ class Window:
     by_status: dict[str, int]
     failure_rate: float | None  # failed / (succeeded + failed)
     lost: int
+    not_isolated: int  # runs whose worker had RUN_SANDBOX=off
     apply_median: float | None  # seconds, succeeded applies
     apply_p95: float | None
 
@@ -50,6 +51,7 @@ def _window(now: datetime, days: int) -> Window:
         by_status={status: by_status.get(status, 0) for status in RunStatus.values},
         failure_rate=failed / (succeeded + failed) if succeeded + failed else None,
         lost=runs.filter(status=RunStatus.FAILED, error__contains=LOST_MARK).count(),
+        not_isolated=runs.filter(isolated=False).count(),
         apply_median=median(durations) if durations else None,
         apply_p95=_percentile(durations, 0.95),
     )

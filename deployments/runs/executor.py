@@ -216,7 +216,9 @@ def _execute(state: RunState, workspace: Path) -> None:
 
 
 def _announce_sandbox(state: RunState) -> None:
-    """Refuse to run when Terraform cannot be sandboxed; say so in the log when isolation is off."""
+    """Refuse to run when Terraform cannot be sandboxed; say so in the log and on the run when isolation is off."""
+    state.run.isolated = sandbox.enabled()
+    state.run.save(update_fields=["isolated"])
     if not sandbox.enabled():
         state.log.append(
             "RUN_SANDBOX=off: this run is NOT isolated. Its Terraform can read the worker's files and other runs' "

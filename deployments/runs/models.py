@@ -72,6 +72,8 @@ class Run(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # Whether its Terraform ran in the sandbox; None until a worker started it (RUN_SANDBOX=off: False).
+    isolated = models.BooleanField(null=True, blank=True, editable=False)
     # Salted hash of the run's own state-backend password; cleared when the run ends.
     state_credential = models.CharField(max_length=128, blank=True, editable=False)
 

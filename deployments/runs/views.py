@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from deployments.errors import error_text
-from deployments.runs import sandbox
 from deployments.runs import services as runs
 from deployments.runs.choices import RunStatus
 from deployments.runs.logs import log_lines_after
@@ -43,9 +42,7 @@ def run_detail(request, pk):
     run = run_for_user(request.user, pk)
     lines = log_lines_after(run=run, after=0, limit=5000)
     context = run_parts_context(run, request.user)
-    context.update(
-        lines=lines, cursor=lines[-1].seq if lines else 0, live_sse=settings.LIVE_SSE, sandboxed=sandbox.enabled()
-    )
+    context.update(lines=lines, cursor=lines[-1].seq if lines else 0, live_sse=settings.LIVE_SSE)
     return render(request, "deployments/run_detail.html", context)
 
 
