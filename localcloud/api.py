@@ -359,7 +359,7 @@ TARGET = re.compile(r"^(projects/(?P<project>[^/ ]+)(/serviceAccounts/[^/ ]+)?|b
 
 def _target_scope(call: Call, target: str) -> bool:
     """Check the token against the target's project; False when the target (a bucket) does not exist."""
-    match = TARGET.match(target or "")
+    match = TARGET.fullmatch(target or "")
     if not match:
         raise InvalidValue("target", target, "projects/<p>, projects/<p>/serviceAccounts/<email> or buckets/<name>")
     if match.group("project"):

@@ -26,8 +26,16 @@ pytestmark = [pytest.mark.worker, pytest.mark.terraform, pytest.mark.django_db(t
 
 VICTIM = "sc-2-victim-prod"
 SECRET = "worker-only-secret-value"
-# The victim's id is computed, so no check of the configuration can see it.
+# A plain-Terraform environment (allowed for advanced users) whose second dataset lands in another
+# team's project. The victim's id is computed, so no check of the configuration can see it.
 COMPUTED_ELSEWHERE = """
+module "dataset_own" {
+  source     = "../../modules/local/dataset"
+  project_id = "sc-123-example-dev"
+  dataset_id = "own"
+  team       = "data-engine"
+}
+
 locals {
   elsewhere = join("-", ["sc", "2", "victim", "prod"])
 }
@@ -41,10 +49,14 @@ module "dataset_loot" {
 """
 
 
-def _upload_with(project, user, tmp_path, version: str, extra: dict[str, str]):
+def _upload_with(project, user, tmp_path, version: str, files: dict[str, str | None]):
+    """The test project with some files replaced (None removes one)."""
     source = write_project(tmp_path / f"src-{version}", tables=["summary"])
-    for name, text in extra.items():
-        (source / name).write_text(text)
+    for name, text in files.items():
+        if text is None:
+            (source / name).unlink()
+        else:
+            (source / name).write_text(text)
     built = build_artifact(source_dir=source, version=version, project_slug=project.slug, builder="tests")
     artifact, _ = artifact_upload(project=project, fileobj=io.BytesIO(built.content), user=user)
     return artifact
@@ -62,7 +74,13 @@ def test_a_computed_project_id_of_another_team_is_refused_by_the_cloud(
     start_worker, project, lead, localcloud, media, tmp_path
 ):
     start_worker()
-    _upload_with(project, lead, tmp_path, "0.1.0", {"infrastructure/dev/loot.tf": COMPUTED_ELSEWHERE})
+    _upload_with(
+        project,
+        lead,
+        tmp_path,
+        "0.1.0",
+        {"infrastructure/dev/main.yaml": None, "infrastructure/dev/main.tf": COMPUTED_ELSEWHERE},
+    )
     run = wait_finished(
         run_start(project=project, environment="dev", target="local", version="0.1.0", operation="apply", user=lead)
     )
