@@ -1,10 +1,14 @@
-"""Benchmark: apply and destroy 50 local cloud resources, against 50 null_resources as a floor.
+"""Benchmark: apply and destroy 50 local cloud resources, as a run does them, against 50
+null_resources applied by hand as the floor.
 
-    .venv/bin/python bench/localcloud_apply.py [--count 50] [--repeat 1]
+    .venv/bin/python bench/localcloud_apply.py [--count 50] [--repeat 3]
 
-Prints figures; the target is a local cloud apply within 3x of the null-resource floor.
-Everything happens in a temporary directory (mirror, workspaces, and a local cloud service of
-its own, `python -m localcloud serve`, which the provider calls over HTTP with a scoped token).
+The local cloud's Terraform runs as a run's does: in the bubblewrap sandbox, its provider calling
+the local cloud service over HTTP with a scoped token. The floor is Terraform with the null
+provider, no sandbox. Rounds alternate between the two, so both see the same machine. Prints
+figures; the target is a local cloud apply within 2.5x of the floor. Also prints the sandbox's
+own start-up cost (`terraform version` with and without it) and the null floor in the sandbox.
+Everything happens in a temporary directory (mirror, workspaces, a local cloud service of its own).
 """
 
 import argparse
@@ -26,7 +30,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from deployments.runs import toolchain  # noqa: E402
+from deployments.runs import sandbox, toolchain  # noqa: E402
 from localcloud import packaging  # noqa: E402
 from localcloud.launcher import ServerProcess  # noqa: E402
 
@@ -99,28 +103,42 @@ resource "null_resource" "n" {{
 """
 
 
-def terraform(env: dict, cwd: Path, *args: str) -> float:
+def terraform(env: dict, cwd: Path, *args: str, sandboxed: bool = False, tools: tuple[Path, Path]) -> float:
+    command = [toolchain.terraform_binary(), *args, "-no-color"]
+    if sandboxed:
+        mirror, cli_config = tools
+        command = sandbox.terraform_command(command, workspace=cwd, workdir=cwd, mirror=mirror, cli_config=cli_config)
     start = time.perf_counter()
-    result = subprocess.run(
-        [toolchain.terraform_binary(), *args, "-no-color"], cwd=cwd, env=env, capture_output=True, text=True
-    )
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"terraform {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return elapsed
 
 
-def run_config(base: Path, name: str, text: str, cli_config: Path, repeat: int, cloud_env: dict) -> tuple[float, float]:
-    workspace = base / name
-    workspace.mkdir()
-    (workspace / "main.tf").write_text(text)
-    env = toolchain.terraform_env(workspace, cli_config=cli_config, **cloud_env)
-    terraform(env, workspace, "init")
-    applies, destroys = [], []
-    for _ in range(repeat):
-        applies.append(terraform(env, workspace, "apply", "-auto-approve"))
-        destroys.append(terraform(env, workspace, "destroy", "-auto-approve"))
-    return median(applies), median(destroys)
+class Config:
+    """One workspace, initialised once; each round applies and destroys it."""
+
+    def __init__(self, base: Path, name: str, text: str, tools: tuple[Path, Path], cloud_env: dict, sandboxed: bool):
+        self.dir = base / name
+        self.dir.mkdir()
+        (self.dir / "main.tf").write_text(text)
+        self.tools, self.sandboxed = tools, sandboxed
+        self.env = toolchain.terraform_env(self.dir, cli_config=tools[1], **cloud_env)
+        self.applies: list[float] = []
+        self.destroys: list[float] = []
+        self.run("init")
+
+    def run(self, *args: str) -> float:
+        return terraform(self.env, self.dir, *args, sandboxed=self.sandboxed, tools=self.tools)
+
+    def round(self) -> None:
+        self.applies.append(self.run("apply", "-auto-approve"))
+        self.destroys.append(self.run("destroy", "-auto-approve"))
+
+
+def startup_seconds(env: dict, base: Path, tools: tuple[Path, Path], sandboxed: bool, runs: int = 15) -> float:
+    return median(terraform(env, base, "version", sandboxed=sandboxed, tools=tools) for _ in range(runs))
 
 
 def handshake_seconds(command: list[str], env: dict, runs: int = 5) -> float:
@@ -142,7 +160,7 @@ def handshake_seconds(command: list[str], env: dict, runs: int = 5) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=1, help="apply/destroy rounds (median is printed)")
+    parser.add_argument("--repeat", type=int, default=3, help="apply/destroy rounds (median is printed)")
     args = parser.parse_args()
     if packaging.null_provider_binary() is None:
         sys.exit("the null provider is missing: pip install -r requirements-dev.txt")
@@ -165,24 +183,35 @@ def main() -> None:
         null_binary = packaging.null_provider_binary()
         null_start = handshake_seconds([str(null_binary)], env | GO_PLUGIN_COOKIE)
 
-        local_apply, local_destroy = run_config(
-            base, "localcloud", localcloud_config(args.count), cli_config, args.repeat, cloud_env
-        )
-        null_apply, null_destroy = run_config(base, "null", null_config(args.count), cli_config, args.repeat, cloud_env)
+        tools = (mirror, cli_config)
+        bare, boxed = startup_seconds(env, base, tools, False), startup_seconds(env, base, tools, True)
+        configs = {
+            "local cloud (sandbox + API)": Config(
+                base, "localcloud", localcloud_config(args.count), tools, cloud_env, True
+            ),
+            "null_resource (floor)": Config(base, "null", null_config(args.count), tools, cloud_env, False),
+            "null_resource in the sandbox": Config(base, "null-boxed", null_config(args.count), tools, cloud_env, True),
+        }
+        for _ in range(args.repeat):  # interleaved: every configuration sees the same moments of the machine
+            for config in configs.values():
+                config.round()
         cloud.stop()
 
     n = args.count
-    print(f"{'':24}{'apply':>10}{'per resource':>15}{'destroy':>10}{'per resource':>15}")
-    for label, apply, destroy in (
-        ("local cloud", local_apply, local_destroy),
-        ("null_resource", null_apply, null_destroy),
-    ):
-        print(f"{label:24}{apply:>9.2f}s{apply / n * 1000:>13.1f}ms{destroy:>9.2f}s{destroy / n * 1000:>13.1f}ms")
+    print(f"{'':30}{'apply':>10}{'per resource':>15}{'destroy':>10}{'per resource':>15}   (median of {args.repeat})")
+    for label, config in configs.items():
+        apply, destroy = median(config.applies), median(config.destroys)
+        print(f"{label:30}{apply:>9.2f}s{apply / n * 1000:>13.1f}ms{destroy:>9.2f}s{destroy / n * 1000:>13.1f}ms")
     print(f"provider start-up (to handshake): local cloud {local_start * 1000:.0f} ms, null {null_start * 1000:.0f} ms")
-    ratio = local_apply / null_apply
-    verdict = "within" if ratio <= 3 else "OVER"
-    print(f"apply ratio local cloud / null floor: {ratio:.2f}x ({verdict} the 3x target)")
-    print(f"destroy ratio: {local_destroy / null_destroy:.2f}x")
+    print(f"sandbox start-up: `terraform version` {bare * 1000:.0f} ms bare, {boxed * 1000:.0f} ms sandboxed "
+          f"(+{(boxed - bare) * 1000:.0f} ms per Terraform command)")  # fmt: skip
+    local, floor = configs["local cloud (sandbox + API)"], configs["null_resource (floor)"]
+    ratios = [a / b for a, b in zip(local.applies, floor.applies, strict=True)]
+    ratio = median(local.applies) / median(floor.applies)
+    verdict = "within" if ratio <= 2.5 else "OVER"
+    print(f"apply ratio local cloud / null floor: {ratio:.2f}x ({verdict} the 2.5x target); "
+          f"per round {min(ratios):.2f}–{max(ratios):.2f}x")  # fmt: skip
+    print(f"destroy ratio: {median(local.destroys) / median(floor.destroys):.2f}x")
     print(f"(Terraform binary: {settings.TERRAFORM_BINARY})")
 
 

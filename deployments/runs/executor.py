@@ -236,13 +236,7 @@ def _announce_sandbox(state: RunState) -> None:
 def _sandboxed(state: RunState, args: list[str], workdir: Path) -> list[str]:
     if not sandbox.enabled():
         return args
-    readonly = [
-        Path(args[0]),
-        toolchain.mirror_dir(),
-        toolchain.cli_config_path(),
-        *sandbox.python_runtime(),
-    ]
-    return sandbox.command(args, workspace=state.workspace, workdir=workdir, readonly=readonly)
+    return sandbox.terraform_command(args, workspace=state.workspace, workdir=workdir)
 
 
 def _follow(state: RunState) -> None:

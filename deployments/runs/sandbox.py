@@ -28,6 +28,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from deployments.runs import toolchain
+
 # The system's programs and libraries: read-only, and nothing of /root, /home, /srv, /var or /work.
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # Just what resolving names and loading libraries needs; no passwd, no shadow, no machine-id.
@@ -108,6 +110,20 @@ def command(args: list[str], *, workspace: Path, workdir: Path, readonly: list[P
             wrapped += ["--ro-bind", str(path), str(path)]
     wrapped += ["--bind", str(workspace), str(workspace), "--chdir", str(Path(workdir).resolve()), "--", *args]
     return wrapped
+
+
+def terraform_command(
+    args: list[str], *, workspace: Path, workdir: Path, mirror: Path | None = None, cli_config: Path | None = None
+) -> list[str]:
+    """A Terraform command in the sandbox, with the read-only toolchain it needs: the binary (`args[0]`),
+    the provider mirror, the CLI configuration and the Python runtime of the local-cloud provider."""
+    readonly = [
+        Path(args[0]),
+        Path(mirror) if mirror else toolchain.mirror_dir(),
+        Path(cli_config) if cli_config else toolchain.cli_config_path(),
+        *python_runtime(),
+    ]
+    return command(args, workspace=workspace, workdir=workdir, readonly=readonly)
 
 
 def unavailable_message(reason: str) -> str:

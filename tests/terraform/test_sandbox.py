@@ -113,12 +113,14 @@ def test_terraform_file_reads_outside_the_workspace_fail_in_the_sandbox(worker_f
         )
     )
     env = toolchain.terraform_env(workspace, cli_config=terraform_toolchain.cli_config)
-    readonly = [Path(terraform_toolchain.binary), terraform_toolchain.mirror, terraform_toolchain.cli_config]
-    readonly += sandbox.python_runtime()
     outputs = []
     for args in (["init", "-no-color"], ["plan", "-no-color", "-input=false"]):
-        command = sandbox.command(
-            [terraform_toolchain.binary, *args], workspace=workspace, workdir=workdir, readonly=readonly
+        command = sandbox.terraform_command(
+            [terraform_toolchain.binary, *args],
+            workspace=workspace,
+            workdir=workdir,
+            mirror=terraform_toolchain.mirror,
+            cli_config=terraform_toolchain.cli_config,
         )
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=workdir)
         outputs.append(result.stdout + result.stderr)
