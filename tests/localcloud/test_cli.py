@@ -121,3 +121,13 @@ def test_mint_and_revoke_tokens(localcloud, capsys) -> None:
     assert revoked == {"revoked": minted["id"]}
     code, err = run(capsys, "revoke-token", "tok_nope")
     assert code == 2 and "no token 'tok_nope'" in err
+
+
+def test_manage_py_runs_the_cli_with_hangars_settings(localcloud, capsys) -> None:
+    """In a checkout, `manage.py localcloud list …` needs no --url or --token-file: it uses the settings."""
+    from django.core.management import call_command
+
+    localcloud.client().create_dataset("sc-5-ops-dev", "kpis")
+    call_command("localcloud", "list", "--project", "sc-5-ops-dev")
+    listed = json.loads(capsys.readouterr().out)
+    assert [(r["type"], r["name"]) for r in listed] == [("dataset", "kpis")]
