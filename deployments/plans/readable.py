@@ -512,13 +512,11 @@ def _map_changes(path: str, old: object, new: object, state: _Flags, subject_kin
         before, after = old_map.get(key, _ABSENT), new_map.get(key, _ABSENT)
         if child.unknown is True:
             after_text = KNOWN_AFTER_APPLY
-        elif before == after and not (child.before_sensitive is True or child.after_sensitive is True):
+        elif before == after:
             continue
         else:
             after_text = _shown(after, sensitive=child.after_sensitive)
         before_text = _shown(before, sensitive=child.before_sensitive)
-        if before_text == after_text and child.unknown is not True:
-            continue
         if isinstance(before, dict) or isinstance(after, dict):
             yield from _value_changes(f"{path}.{key}", before, after, child, subject_kind, str(key))
             continue
