@@ -166,6 +166,7 @@ def get_table(store: Store, project: str, dataset_id: str, table_id: str) -> dic
         if not _table_exists(db, table_id):
             return None
         real = real_columns(db, table_id)
+        (num_rows,) = db.execute(f"SELECT COUNT(*) FROM {quote(table_id)}").fetchone()
     attrs = record.attrs if record else {"description": "", "fields": [], "labels": {}}
     return {
         "project": project,
@@ -176,6 +177,7 @@ def get_table(store: Store, project: str, dataset_id: str, table_id: str) -> dic
         "labels": attrs.get("labels", {}),
         "time_partitioning": attrs.get("time_partitioning"),
         "clustering": attrs.get("clustering", []),
+        "num_rows": num_rows,  # as BigQuery's tables.get reports it: what a destroy would lose
     }
 
 

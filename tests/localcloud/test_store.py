@@ -45,6 +45,13 @@ def test_table_is_a_real_sqlite_table(store: Store) -> None:
     ]
 
 
+def test_table_reports_its_row_count(store: Store) -> None:
+    assert make_table(store)["num_rows"] == 0
+    with sqlite3.connect(bigquery.dataset_path(store, P, "kpis")) as db:
+        db.executemany("INSERT INTO t (dt, n) VALUES (?, ?)", [("2024-01-01", 1), ("2024-01-02", 2)])
+    assert bigquery.get_table(store, P, "kpis", "t")["num_rows"] == 2
+
+
 def test_read_reports_a_column_dropped_behind_its_back(store: Store) -> None:
     make_table(store)
     with sqlite3.connect(bigquery.dataset_path(store, P, "kpis")) as db:
