@@ -128,7 +128,10 @@ def test_a_change_that_replaces_a_protected_table_is_refused(protected) -> None:
     [change] = [c for c in plan["resource_changes"] if c["type"] == "localcloud_table"]
     assert change["change"]["actions"] == ["delete", "create"], "partitioning forces replacement"
     [problem] = protected_table_problems(plan)
-    assert "Table kpis.events" in problem and "this plan would replace it" in problem and HOW_TO in problem
+    assert "Table kpis.events" in problem and HOW_TO in problem
+    assert "this plan would replace it: delete it, losing its rows, and create it again because time_partitioning" in (
+        problem
+    )
 
     out = fails(protected, "apply", "-auto-approve")
     assert REFUSED in out
@@ -141,7 +144,7 @@ def test_a_change_that_replaces_a_protected_table_is_refused(protected) -> None:
     # A renamed table is a replacement too.
     protected.write(LOCALS + DATASET + table(table_id="events_v2"))
     [problem] = protected_table_problems(saved_plan(protected))
-    assert "Table kpis.events" in problem and "replace" in problem
+    assert "Table kpis.events" in problem and "create it again because table_id changes" in problem
     assert REFUSED in fails(protected, "apply", "-auto-approve")
     assert rows(protected) == ROWS and not exists(protected, "events_v2")
 
