@@ -137,7 +137,9 @@ def resource_show(call: Call) -> tuple[int, object]:
 @route("DELETE", "projects/{p}/resources/{kind}/{name}")
 def resource_delete(call: Call) -> tuple[int, object]:
     record = inventory.find(call.store, call.project(), call.params["kind"], call.params["name"])
-    inventory.delete(call.store, record)
+    # The operator's delete removes anything (its break-glass tool); a scoped token (a run) cannot
+    # remove a table protected from deletion by this route either.
+    inventory.delete(call.store, record, force=call.principal.is_operator)
     return 200, {"deleted": {"type": record.kind, "name": record.name, "project": record.project}}
 
 
@@ -211,7 +213,7 @@ def dataset_delete(call: Call) -> tuple[int, object]:
     return 200, {}
 
 
-TABLE_SPEC = ("schema", "description", "labels", "time_partitioning", "clustering")
+TABLE_SPEC = ("schema", "description", "labels", "time_partitioning", "clustering", "deletion_protection")
 
 
 @route("POST", "projects/{p}/datasets/{d}/tables")

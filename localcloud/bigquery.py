@@ -17,6 +17,27 @@ from localcloud.store import Store, connect_sqlite, enable_wal, transaction
 
 DATASET = "dataset"
 TABLE = "table"
+# Tables stored before deletion protection existed have no flag: they read as protected (the safe
+# side). Turning protection off is an explicit update, like a new table's default.
+DEFAULT_DELETION_PROTECTION = True
+
+
+def protection_refusal(project: str, dataset_id: str, table_id: str) -> Conflict:
+    """FAILED_PRECONDITION for deleting a protected table, saying how to remove it on purpose."""
+    return Conflict(
+        f"FAILED_PRECONDITION: table {project}:{dataset_id}.{table_id} is protected from deletion "
+        "(deletion_protection is true), so it was not deleted and its rows are kept. To remove it on purpose: "
+        "set deletion_protection: false on the table (deletion_protection = false in Terraform), deploy that, "
+        "then remove the table.",
+        "deletion_protection",
+    )
+
+
+def is_protected(store: Store, project: str, dataset_id: str, table_id: str) -> bool:
+    record = store.get(TABLE, project, f"{dataset_id}.{table_id}")
+    if record is None:
+        return DEFAULT_DELETION_PROTECTION
+    return bool(record.attrs.get("deletion_protection", DEFAULT_DELETION_PROTECTION))
 
 
 def dataset_path(store: Store, project: str, dataset_id: str) -> Path:
@@ -84,13 +105,26 @@ def table_names(store: Store, project: str, dataset_id: str) -> list[str]:
     return [name for (name,) in rows]
 
 
-def delete_dataset(store: Store, project: str, dataset_id: str, delete_contents: bool = False) -> None:
+def delete_dataset(
+    store: Store, project: str, dataset_id: str, delete_contents: bool = False, *, force: bool = False
+) -> None:
+    """Delete a dataset; with `delete_contents` its tables too, unless one of them is protected from
+    deletion (`force`: the operator's delete outside Terraform, which removes everything)."""
     path = dataset_path(store, project, dataset_id)
     tables = table_names(store, project, dataset_id)
     if tables and not delete_contents:
         raise Conflict(
             f"dataset_id: dataset {project}:{dataset_id} still contains tables ({', '.join(tables)}); "
             "delete them first or set delete_contents_on_destroy = true",
+            "dataset_id",
+        )
+    protected = [t for t in tables if is_protected(store, project, dataset_id, t)]
+    if protected and not force:
+        raise Conflict(
+            f"FAILED_PRECONDITION: dataset {project}:{dataset_id} holds tables protected from deletion "
+            f"({', '.join(protected)}), so it was not deleted. To remove them on purpose: set "
+            "deletion_protection: false on those tables (deletion_protection = false in Terraform), deploy that, "
+            "then remove them.",
             "dataset_id",
         )
     with store.session(write=True) as conn:
@@ -178,7 +212,16 @@ def get_table(store: Store, project: str, dataset_id: str, table_id: str) -> dic
         "time_partitioning": attrs.get("time_partitioning"),
         "clustering": attrs.get("clustering", []),
         "num_rows": num_rows,  # as BigQuery's tables.get reports it: what a destroy would lose
+        "deletion_protection": bool(attrs.get("deletion_protection", DEFAULT_DELETION_PROTECTION)),
     }
+
+
+def _deletion_protection(value: object) -> bool:
+    if value is None:
+        return DEFAULT_DELETION_PROTECTION
+    if not isinstance(value, bool):
+        raise InvalidValue("deletion_protection", value, "true or false (omitted: true)")
+    return value
 
 
 def _table_attrs(spec: dict) -> dict:
@@ -189,11 +232,13 @@ def _table_attrs(spec: dict) -> dict:
         "labels": validation.labels(spec.get("labels")),
         "time_partitioning": bq_schema.validate_partitioning(spec.get("time_partitioning"), fields),
         "clustering": bq_schema.validate_clustering(spec.get("clustering"), fields),
+        "deletion_protection": _deletion_protection(spec.get("deletion_protection")),
     }
 
 
 def create_table(store: Store, project: str, dataset_id: str, table_id: str, spec: dict) -> dict:
-    """spec: schema (JSON text or list), description, labels, time_partitioning, clustering."""
+    """spec: schema (JSON text or list), description, labels, time_partitioning, clustering,
+    deletion_protection (omitted: true)."""
     validation.table_id(table_id)
     attrs = _table_attrs(spec)
     _require_dataset(store, project, dataset_id)
@@ -247,7 +292,12 @@ def _rebuild(db: sqlite3.Connection, table_id: str, attrs: dict) -> None:
     db.execute(f"ALTER TABLE {quote(staging)} RENAME TO {quote(table_id)}")
 
 
-def delete_table(store: Store, project: str, dataset_id: str, table_id: str) -> None:
+def delete_table(store: Store, project: str, dataset_id: str, table_id: str, *, force: bool = False) -> None:
+    """Delete a table, unless it is protected from deletion (`force`: the operator's delete outside
+    Terraform). A table that is not there is not refused: there is nothing to protect."""
+    exists = get_table(store, project, dataset_id, table_id) is not None
+    if exists and not force and is_protected(store, project, dataset_id, table_id):
+        raise protection_refusal(project, dataset_id, table_id)
     if dataset_path(store, project, dataset_id).exists():
         with dataset_db(store, project, dataset_id, write=True) as db:
             db.execute(f"DROP TABLE IF EXISTS {quote(table_id)}")

@@ -15,10 +15,10 @@ from localcloud.errors import InvalidValue
 KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "dataset": (("description", "location", "labels"), ("labels",), (), ()),
     "table": (
-        ("schema", "description", "labels", "time_partitioning", "clustering"),
+        ("schema", "description", "labels", "time_partitioning", "clustering", "deletion_protection"),
         ("labels", "time_partitioning"),
         ("clustering",),
-        (),
+        ("deletion_protection",),
     ),
     "service_account": (("display_name", "description"), (), (), ()),
     "bucket": (("location", "storage_class", "labels", "versioning"), ("labels",), (), ("versioning",)),

@@ -74,14 +74,15 @@ def check_kind(kind: str) -> str:
     return kind
 
 
-def delete(store: Store, record: Record) -> None:
-    """Remove something outside Terraform, contents and all (what an operator's delete does)."""
+def delete(store: Store, record: Record, *, force: bool = True) -> None:
+    """Remove something outside Terraform, contents and all (what an operator's delete does).
+    Without `force`, tables protected from deletion are refused (and datasets holding them)."""
     project, name = record.project, record.name
     if record.kind == "dataset":
-        bigquery.delete_dataset(store, project, name, delete_contents=True)
+        bigquery.delete_dataset(store, project, name, delete_contents=True, force=force)
     elif record.kind == "table":
         dataset_id, table_id = name.split(".", 1)
-        bigquery.delete_table(store, project, dataset_id, table_id)
+        bigquery.delete_table(store, project, dataset_id, table_id, force=force)
     elif record.kind == "service_account":
         iam.delete_service_account(store, project, name)
     elif record.kind == "iam_binding":

@@ -1,8 +1,9 @@
 """The infrastructure DSL: safe YAML loading, validation, compilation to Terraform,
-and the policy for plain Terraform. See docs/dsl.md."""
+the policy for plain Terraform, and the plan-time check of deletion protection. See docs/dsl.md."""
 
 from deployments.dsl.compiler import compile_environment, environment_project_id, used_modules
 from deployments.dsl.errors import DslError, DslProblem
+from deployments.dsl.protection import protected_table_problems
 from deployments.dsl.spec import EnvironmentSpec
 from deployments.dsl.targets import TARGETS, Target, get_target
 from deployments.dsl.terraform_policy import PolicyReport, check_terraform_files
@@ -23,5 +24,6 @@ __all__ = [
     "get_target",
     "load_yaml",
     "parse_environment",
+    "protected_table_problems",
     "used_modules",
 ]

@@ -294,6 +294,8 @@ def _table(dataset: Dataset, table: Table, label: str, source: str) -> Block:
             _optional("gdpr_labels", table.gdpr_labels),
             _optional("time_partitioning", partitioning),
             _optional("clustering", list(table.clustering)),
+            # Protected is the module's default: only the exception is written, so it stands out.
+            None if table.deletion_protection else Attribute("deletion_protection", False),
         ],
     )
 

@@ -20,6 +20,8 @@ class Table:
     custom_labels: dict[str, str] = field(default_factory=dict)
     time_partitioning: TimePartitioning | None = None
     clustering: tuple[str, ...] = ()
+    # As in google_bigquery_table: while true, a plan that destroys or replaces the table is refused.
+    deletion_protection: bool = True
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,15 @@ SHARED_MEMBER_KEYS = ("project", "project_id", "group", "service_account", "crea
 DATASET_KEYS = ("name", "managed", "parameters", "tables")
 DATASET_PARAMETER_KEYS = ("description", "location", "custom_labels")
 TABLE_KEYS = ("name", "parameters")
-TABLE_PARAMETER_KEYS = ("description", "schema", "gdpr_labels", "custom_labels", "time_partitioning", "clustering")
+TABLE_PARAMETER_KEYS = (
+    "description",
+    "schema",
+    "gdpr_labels",
+    "custom_labels",
+    "time_partitioning",
+    "clustering",
+    "deletion_protection",
+)
 PARTITIONING_KEYS = ("type", "field")
 SERVICE_ACCOUNT_KEYS = ("name", "display_name", "impersonated_by")
 
@@ -529,6 +537,10 @@ class _Checker:
             self.partitioning(parameters["time_partitioning"][1]) if "time_partitioning" in parameters else None
         )
         clustering = self.clustering(parameters["clustering"][1]) if "clustering" in parameters else ()
+        protection = True
+        if "deletion_protection" in parameters:
+            checked = self.boolean(parameters["deletion_protection"][1], "deletion_protection")
+            protection = True if checked is None else checked
         if name is None or schema is None:
             return None
         return node, Table(
@@ -539,6 +551,7 @@ class _Checker:
             custom_labels=labels,
             time_partitioning=partitioning,
             clustering=clustering,
+            deletion_protection=protection,
         )
 
     def partitioning(self, node: Node) -> TimePartitioning | None:

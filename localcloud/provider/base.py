@@ -105,4 +105,8 @@ class LocalCloudResource(Resource):
             return fallback
 
     def upgrade(self, ctx: UpgradeContext, version: int, old: dict) -> dict:
-        return old  # schema version 0 is the only one so far
+        """Schema version 0 is the only one so far, but attributes are added to it: a state written
+        before one existed gets it as null (Terraform refuses a state that lacks an attribute of the
+        schema), and one that no longer exists is dropped."""
+        names = self.attribute_names()
+        return {name: old.get(name) for name in names}

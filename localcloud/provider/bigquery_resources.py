@@ -3,13 +3,21 @@
 from collections.abc import Callable
 from typing import Any
 
-from tf.iface import CreateContext, DeleteContext, ImportContext, PlanContext, ReadContext, UpdateContext
+from tf.iface import (
+    CreateContext,
+    DeleteContext,
+    ImportContext,
+    PlanContext,
+    ReadContext,
+    UpdateContext,
+    UpgradeContext,
+)
 from tf.schema import Attribute, Schema
 from tf.types import Bool, List, Map, String, Unknown
 
 from localcloud import bq_schema, validation
-from localcloud.errors import InvalidValue, NotFound
-from localcloud.provider.base import LocalCloudResource, as_configured, is_known
+from localcloud.errors import Conflict, InvalidValue, LocalCloudError, NotFound
+from localcloud.provider.base import LocalCloudResource, as_configured, is_known, report
 
 
 def when_known(config: dict, key: str, check: Callable[[Any], Any]) -> None:
@@ -133,9 +141,27 @@ class Table(LocalCloudResource):
                 Attribute("labels", Map(String()), optional=True),
                 Attribute("time_partitioning", Map(String()), optional=True, requires_replace=True),
                 Attribute("clustering", List(String()), optional=True),
+                # Optional and computed: a new table is protected unless told otherwise; left out later,
+                # it keeps what the table has. Changing it is an in-place update, never a replacement.
+                Attribute(
+                    "deletion_protection",
+                    Bool(),
+                    optional=True,
+                    computed=True,
+                    default=True,
+                    description="while true, the local cloud refuses to delete the table (destroy or replace)",
+                ),
                 Attribute("columns", List(String()), computed=True, description="column names, as they really are"),
             ]
         )
+
+    def upgrade(self, ctx: UpgradeContext, version: int, old: dict) -> dict:
+        state = super().upgrade(ctx, version, old)
+        # A state written before deletion protection existed: the table reads as protected, as the
+        # local cloud reads its record, so neither a refresh nor -refresh=false shows a change.
+        if state.get("deletion_protection") is None:
+            state["deletion_protection"] = True
+        return state
 
     def check(self, config: dict) -> None:
         when_known(config, "project", validation.project_id)
@@ -170,6 +196,8 @@ class Table(LocalCloudResource):
             "labels": as_configured(view["labels"], reference.get("labels")),
             "time_partitioning": partitioning,
             "clustering": as_configured(view["clustering"], reference.get("clustering")),
+            # Reality: the local cloud keeps the flag; tables stored before it existed read as protected.
+            "deletion_protection": bool(view.get("deletion_protection", True)),
             "columns": [f["name"] for f in view["fields"]],
         }
 
@@ -185,7 +213,8 @@ class Table(LocalCloudResource):
 
     @staticmethod
     def _spec(planned: dict) -> dict:
-        return {k: planned.get(k) for k in ("schema", "description", "labels", "time_partitioning", "clustering")}
+        keys = ("schema", "description", "labels", "time_partitioning", "clustering", "deletion_protection")
+        return {k: planned.get(k) for k in keys}
 
     def create(self, ctx: CreateContext, planned: dict) -> dict | None:
         def run() -> dict:
@@ -209,8 +238,20 @@ class Table(LocalCloudResource):
         return self.guard(ctx.diagnostics, run, fallback=current)
 
     def delete(self, ctx: DeleteContext, current: dict) -> dict | None:
+        # The local cloud decides (it keeps the flag as it really is): a protected table is refused
+        # with FAILED_PRECONDITION, which becomes this diagnostic, and the table stays in the state.
         c = current
-        self.guard(ctx.diagnostics, lambda: self.client.delete_table(c["project"], c["dataset_id"], c["table_id"]))
+        try:
+            self.client.delete_table(c["project"], c["dataset_id"], c["table_id"])
+        except LocalCloudError as error:
+            if isinstance(error, Conflict) and error.field == "deletion_protection":
+                ctx.diagnostics.add_error(
+                    f"Table {c['dataset_id']}.{c['table_id']} is protected from deletion",
+                    error.message,
+                    path=["deletion_protection"],
+                )
+            else:
+                report(ctx.diagnostics, error, self.attribute_names())
         return current if ctx.diagnostics.has_errors() else None
 
     def import_(self, ctx: ImportContext, id: str) -> dict | None:

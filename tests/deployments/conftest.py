@@ -27,13 +27,18 @@ SCHEMA = [
 ]
 
 
-def write_project(root: Path, *, tables: list[str], description: str = "Reports") -> Path:
-    """A project folder laid out like a team's repository, with one dataset per environment."""
+def write_project(
+    root: Path, *, tables: list[str], description: str = "Reports", deletion_protection: bool = True
+) -> Path:
+    """A project folder laid out like a team's repository, with one dataset per environment.
+    `deletion_protection=False` writes it on every table, for tests that drop tables."""
     (root / "infrastructure" / "bq_schemas").mkdir(parents=True, exist_ok=True)
     (root / "infrastructure" / "bq_schemas" / "summary.json").write_text(json.dumps(SCHEMA, indent=2))
     (root / "hangar.yaml").write_text("service_control_id: 123\nname: example\nteam: data-engine\n")
+    protection = "" if deletion_protection else "              deletion_protection: false\n"
     table_yaml = "".join(
         f'          - name: {name}\n            parameters:\n              schema: "file:bq_schemas/summary.json"\n'
+        + protection
         for name in tables
     )
     for env in ("dev", "test", "prod"):
@@ -63,8 +68,13 @@ def media(settings, tmp_path):
 def upload(media, tmp_path):
     """Build the project folder at a version and upload it as `user`."""
 
-    def upload_version(project, user, version, *, tables=("summary",), description="Reports"):
-        source = write_project(tmp_path / f"src-{version}", tables=list(tables), description=description)
+    def upload_version(project, user, version, *, tables=("summary",), description="Reports", deletion_protection=True):
+        source = write_project(
+            tmp_path / f"src-{version}",
+            tables=list(tables),
+            description=description,
+            deletion_protection=deletion_protection,
+        )
         built = build_artifact(source_dir=source, version=version, project_slug=project.slug, builder="tests")
         artifact, _ = artifact_upload(project=project, fileobj=io.BytesIO(built.content), user=user)
         return artifact

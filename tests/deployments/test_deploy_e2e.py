@@ -22,8 +22,9 @@ def tables(localcloud, project_id="sc-123-example-dev") -> set[str]:
 
 def test_deploy_roll_back_and_destroy(start_worker, upload, project, lead, localcloud, tmp_path):
     start_worker()
-    upload(project, lead, "0.1.0", tables=["summary"])
-    upload(project, lead, "0.2.0", tables=["summary", "details"])
+    # The rollback drops a table and the destroy drops them all: unprotected on purpose.
+    upload(project, lead, "0.1.0", tables=["summary"], deletion_protection=False)
+    upload(project, lead, "0.2.0", tables=["summary", "details"], deletion_protection=False)
 
     first = wait_finished(deploy(project, lead, "0.1.0"))
     assert first.status == RunStatus.SUCCEEDED, first.error

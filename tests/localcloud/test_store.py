@@ -79,7 +79,7 @@ def test_table_needs_its_dataset(store: Store) -> None:
 
 
 def test_dataset_with_tables_is_not_deleted_unless_asked(store: Store) -> None:
-    make_table(store)
+    make_table(store, deletion_protection=False)  # a protected table keeps its dataset: test_deletion_protection
     with pytest.raises(Conflict, match="still contains tables"):
         bigquery.delete_dataset(store, P, "kpis")
     bigquery.delete_dataset(store, P, "kpis", delete_contents=True)

@@ -55,6 +55,8 @@ module "table_kpis--compliance" {
   labels            = { allegro__job_scid = "20050" }
   time_partitioning = { type = "DAY", field = "dt" }
   clustering        = ["user_id"]
+  # The lifecycle ends with destroy: tables are protected unless told (test_deletion_protection.py).
+  deletion_protection = false
 }
 
 module "table_kpis--events" {
@@ -65,6 +67,8 @@ module "table_kpis--events" {
   schema            = jsonencode([{ name = "payload", type = "JSON" }])
   team              = local.team
   time_partitioning = { type = "HOUR" }
+
+  deletion_protection = false
 }
 """,
     "service_account": """

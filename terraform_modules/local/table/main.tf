@@ -16,4 +16,6 @@ resource "localcloud_table" "this" {
   labels            = local.labels
   time_partitioning = local.time_partitioning
   clustering        = length(var.clustering) > 0 ? var.clustering : null
+  # While true the table cannot be destroyed or replaced: set false, apply, then remove it.
+  deletion_protection = var.deletion_protection
 }

@@ -90,3 +90,14 @@ variable "labels" {
     error_message = "Label keys are 1-63 lowercase letters, digits, \"_\" or \"-\" starting with a letter; values are 0-63 of the same."
   }
 }
+
+variable "deletion_protection" {
+  description = "While true (the default), destroying or replacing the table fails and its rows are kept. To remove the table on purpose: set false, apply that, then remove it."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = var.deletion_protection != null
+    error_message = "The deletion_protection is true or false; leave it out for true."
+  }
+}

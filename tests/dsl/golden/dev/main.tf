@@ -57,5 +57,6 @@ module "table_example_reports--daily_summary" {
     type  = "DAY"
     field = "dt"
   }
-  clustering = ["team"]
+  clustering          = ["team"]
+  deletion_protection = false
 }
