@@ -15,7 +15,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.template.loader import render_to_string
 
 from deployments.live import wakeups as live
-from deployments.runs.logs import log_lines_after
+from deployments.runs.logs import sees_tracebacks, visible_log_lines
 from deployments.runs.models import Run
 from deployments.runs.selectors import run_for_user
 from deployments.runs.services import can_approve
@@ -52,10 +52,10 @@ class Step:
     version: tuple  # changes when the run page's other parts change
 
 
-def _read(run_id: int, after: int) -> Step:
+def _read(run_id: int, after: int, user) -> Step:
     run = Run.objects.select_related("deployment__environment__project", "artifact", "requested_by").get(pk=run_id)
     finished = run.is_finished  # before the lines: lines stored before the end are all visible
-    lines = log_lines_after(run=run, after=after, limit=BATCH)
+    lines = visible_log_lines(user=user, run=run, after=after, limit=BATCH)
     html = render_to_string("deployments/partials/log_lines.html", {"lines": lines}) if lines else ""
     transitions = run.transitions.count()
     version = (run.status, run.to_add, repr(run.resources), repr(run.outputs), transitions)
@@ -95,7 +95,9 @@ async def run_events(request, pk: int):
             yield f"retry: 1000\n: run {pk} from line {after}\n\n"
             while True:
                 seen = live.generation(pk)  # before reading: a wake-up during the read is not lost
-                step = await live.shared(("lines", pk, after, seen), _read, pk, after)
+                # Shared by the streams at the same cursor that see the same lines (admins see tracebacks).
+                key = ("lines", pk, after, seen, sees_tracebacks(user))
+                step = await live.shared(key, _read, pk, after, user)
                 if step.count:
                     after = step.last_seq
                     quiet_since = time.monotonic()
