@@ -78,7 +78,8 @@ def _access(user, run_id: int) -> tuple[bool, bool]:
 
 
 async def run_events(request, pk: int):
-    """Who may follow a run is checked when the stream opens; a stream lasts no longer than its run."""
+    """Who may follow a run is checked when the stream opens and again every LIVE_KEEPALIVE seconds;
+    a stream lasts no longer than its run, nor than the user's access to it."""
     user = await request.auser()
     if not user.is_authenticated:
         raise Http404("No such run.")
@@ -87,11 +88,11 @@ async def run_events(request, pk: int):
     after = _cursor(request)
 
     async def stream():
-        nonlocal after
+        nonlocal after, rights
         live.follow(pk)
         try:
             seen_version = None
-            quiet_since = time.monotonic()
+            quiet_since = checked_at = time.monotonic()
             yield f"retry: 1000\n: run {pk} from line {after}\n\n"
             while True:
                 seen = live.generation(pk)  # before reading: a wake-up during the read is not lost
@@ -112,6 +113,15 @@ async def run_events(request, pk: int):
                     yield _sse("end", step.run.status)
                     return
                 await live.wait_for_change(pk, settings.LIVE_KEEPALIVE, seen)
+                if time.monotonic() - checked_at >= settings.LIVE_KEEPALIVE:
+                    # Access is re-checked as the stream goes on: someone removed from the team stops
+                    # receiving the log within LIVE_KEEPALIVE seconds.
+                    checked_at = time.monotonic()
+                    try:
+                        rights = await live.db(_access, user, pk)
+                    except Http404:
+                        yield _sse("end", "access-revoked")
+                        return
                 if time.monotonic() - quiet_since >= settings.LIVE_KEEPALIVE:
                     quiet_since = time.monotonic()
                     yield ": keep-alive\n\n"  # keeps proxies from closing an idle stream
