@@ -22,8 +22,7 @@ class ArtifactAdmin(admin.ModelAdmin):
         return False  # immutable
 
     def has_delete_permission(self, request, obj=None):
-        # An artifact no run used may be removed; one that ran is history.
-        return obj is not None and not obj.runs.exists() and super().has_delete_permission(request, obj)
+        return False  # history: a version number is never reused, and old versions redeploy exactly
 
 
 class TransitionInline(admin.TabularInline):
@@ -67,6 +66,9 @@ class DeploymentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # its runs, logs and state versions are history
 
     @admin.action(description="Force-unlock the Terraform state (audited)")
     def force_unlock(self, request, queryset):

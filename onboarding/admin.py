@@ -2,29 +2,47 @@ from django.contrib import admin
 
 from onboarding.models import Environment, Membership, Project, Team
 from onboarding.shared_composer.models import SharedChange, SharedDagDeploy, SharedMembership
-from portal.admin import ReadOnlyAdmin
+from portal.admin import ReadOnlyAdmin, hangar_link
+
+# Teams, memberships and projects change only through Hangar's pages and API (onboarding/services.py),
+# where the naming rules, the last-lead rule, the reserved platform identities and the audit trail
+# apply. Admin shows them read-only, each with a link to its page.
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    fields = readonly_fields = ["user", "role", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+class TeamAdmin(ReadOnlyAdmin):
+    list_display = ["name", "slug", "created_at", "page"]
     search_fields = ["name", "slug", "memberships__user__username"]
-    prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+    @admin.display(description="Change it")
+    def page(self, obj):
+        return hangar_link(obj, "Team page")
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "team", "role", "created_at"]
+class MembershipAdmin(ReadOnlyAdmin):
+    list_display = ["user", "team", "role", "created_at", "page"]
     list_filter = ["role", "team"]
     search_fields = ["user__username", "team__name"]
-    autocomplete_fields = ["user", "team"]
+    list_select_related = ["user", "team"]
+
+    @admin.display(description="Change it")
+    def page(self, obj):
+        return hangar_link(obj.team, "Team page")
 
 
 class EnvironmentInline(admin.TabularInline):
@@ -36,31 +54,29 @@ class EnvironmentInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["slug", "service_control_id", "name", "team", "created_by", "created_at"]
+class ProjectAdmin(ReadOnlyAdmin):
+    list_display = ["slug", "service_control_id", "name", "team", "created_by", "created_at", "page"]
     list_filter = ["team", "created_at"]
     search_fields = ["slug", "name", "service_control_id", "team__name"]
-    readonly_fields = ["slug", "service_control_id", "name", "created_by", "created_at"]
     list_select_related = ["team", "created_by"]
     inlines = [EnvironmentInline]
 
-    def has_add_permission(self, request):
-        # Registration goes through the wizard or the API so the naming rules and audit apply.
-        return False
+    @admin.display(description="Change it")
+    def page(self, obj):
+        return hangar_link(obj, "Project page")
 
 
 @admin.register(Environment)
-class EnvironmentAdmin(admin.ModelAdmin):
+class EnvironmentAdmin(ReadOnlyAdmin):
     list_display = ["gcp_project_id", "project", "name"]
     list_filter = ["name"]
     search_fields = ["gcp_project_id", "project__slug"]
-    readonly_fields = ["project", "name", "gcp_project_id"]
     list_select_related = ["project"]
-
-    def has_add_permission(self, request):
-        return False
 
 
 class SharedChangeInline(admin.TabularInline):

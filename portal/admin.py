@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.html import format_html
 
 from portal.models import AuditEvent
 
@@ -15,6 +16,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def hangar_link(obj, label: str = "Open in Hangar") -> str:
+    """A link from an admin row to the object's own page, where it can be changed."""
+    return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
 
 
 @admin.register(AuditEvent)

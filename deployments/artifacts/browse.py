@@ -19,7 +19,11 @@ from deployments.runs.models import Deployment
 from onboarding.models import Project
 
 VIEW_LIMIT = 512 * 1024  # bytes of one file shown in a page; larger ones are for download
-DIFF_LIMIT = 512 * 1024
+DIFF_LIMIT = 512 * 1024  # bytes of one file read for a diff
+# A comparison page stays readable and cheap: at most this many files are compared, and at most this
+# many diff lines shown in all. Whatever is left out is counted and the page says so.
+DIFF_MAX_FILES = 100
+DIFF_MAX_LINES = 5000
 
 
 # The list -------------------------------------------------------------------
@@ -157,6 +161,13 @@ class FileDiff:
     added: int
     removed: int
     note: str = ""  # why no lines are shown (binary, too large)
+    more_lines: int = 0  # diff lines left out to keep the page within DIFF_MAX_LINES
+
+
+@dataclass(frozen=True)
+class Comparison:
+    files: list[FileDiff]
+    more_files: int = 0  # differing files left out to keep the page within DIFF_MAX_FILES / DIFF_MAX_LINES
 
 
 def is_terraform_file(path: str) -> bool:
@@ -185,27 +196,37 @@ def _text_or_note(artifact: Artifact | None, path: str) -> tuple[str, str]:
     return (text, "") if text is not None else ("", f"{path} is a binary file.")
 
 
-def artifact_diff(*, old: Artifact, new: Artifact) -> list[FileDiff]:
-    """Unified diffs of the Terraform files that differ between two versions, by path."""
+def artifact_diff(*, old: Artifact, new: Artifact) -> Comparison:
+    """Unified diffs of the Terraform files that differ between two versions, by path.
+
+    At most DIFF_MAX_FILES files are read and DIFF_MAX_LINES lines kept in all; the rest is counted in
+    `more_files` and each file's `more_lines`, so the page can say what it does not show."""
     old_files = {path: sha for path, sha in old.manifest.get("files", {}).items() if is_terraform_file(path)}
     new_files = {path: sha for path, sha in new.manifest.get("files", {}).items() if is_terraform_file(path)}
+    differing = [
+        path for path in sorted(old_files.keys() | new_files.keys()) if old_files.get(path) != new_files.get(path)
+    ]
+    budget = DIFF_MAX_LINES
     diffs = []
-    for path in sorted(old_files.keys() | new_files.keys()):
-        if old_files.get(path) == new_files.get(path):
-            continue
+    for path in differing[:DIFF_MAX_FILES]:
+        if budget <= 0:
+            break
         status = "added" if path not in old_files else "removed" if path not in new_files else "changed"
         old_text, old_note = _text_or_note(old if path in old_files else None, path)
         new_text, new_note = _text_or_note(new if path in new_files else None, path)
         note = old_note or new_note
         lines = [] if note else _diff_lines(old_text, new_text)
+        shown = lines[:budget]
+        budget -= len(shown)
         diffs.append(
             FileDiff(
                 path=path,
                 status=status,
-                lines=lines,
+                lines=shown,
                 added=sum(line.kind == "add" for line in lines),
                 removed=sum(line.kind == "del" for line in lines),
                 note=note,
+                more_lines=len(lines) - len(shown),
             )
         )
-    return diffs
+    return Comparison(files=diffs, more_files=len(differing) - len(diffs))

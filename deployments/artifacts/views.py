@@ -130,11 +130,18 @@ def artifact_diff(request, slug):
     new_version = request.GET.get("to") or (versions[0] if versions else "")
     old = artifact_for_project(project, old_version) if old_version else None
     new = artifact_for_project(project, new_version) if new_version else None
-    diffs = artifact_browse.artifact_diff(old=old, new=new) if old and new else None
+    comparison = artifact_browse.artifact_diff(old=old, new=new) if old and new else None
     return render(
         request,
         "deployments/artifact_diff.html",
-        _context(project, versions=versions, old=old, new=new, diffs=diffs),
+        _context(
+            project,
+            versions=versions,
+            old=old,
+            new=new,
+            diffs=comparison.files if comparison else None,
+            more_files=comparison.more_files if comparison else 0,
+        ),
     )
 
 

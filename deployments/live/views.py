@@ -15,7 +15,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.template.loader import render_to_string
 
 from deployments.live import wakeups as live
-from deployments.runs.logs import log_lines_after
+from deployments.runs.logs import sees_tracebacks, visible_log_lines
 from deployments.runs.models import Run
 from deployments.runs.selectors import run_for_user
 from deployments.runs.services import can_approve
@@ -52,10 +52,10 @@ class Step:
     version: tuple  # changes when the run page's other parts change
 
 
-def _read(run_id: int, after: int) -> Step:
+def _read(run_id: int, after: int, user) -> Step:
     run = Run.objects.select_related("deployment__environment__project", "artifact", "requested_by").get(pk=run_id)
     finished = run.is_finished  # before the lines: lines stored before the end are all visible
-    lines = log_lines_after(run=run, after=after, limit=BATCH)
+    lines = visible_log_lines(user=user, run=run, after=after, limit=BATCH)
     html = render_to_string("deployments/partials/log_lines.html", {"lines": lines}) if lines else ""
     transitions = run.transitions.count()
     version = (run.status, run.to_add, repr(run.resources), repr(run.outputs), transitions)
@@ -78,7 +78,8 @@ def _access(user, run_id: int) -> tuple[bool, bool]:
 
 
 async def run_events(request, pk: int):
-    """Who may follow a run is checked when the stream opens; a stream lasts no longer than its run."""
+    """Who may follow a run is checked when the stream opens and again every LIVE_KEEPALIVE seconds;
+    a stream lasts no longer than its run, nor than the user's access to it."""
     user = await request.auser()
     if not user.is_authenticated:
         raise Http404("No such run.")
@@ -87,15 +88,17 @@ async def run_events(request, pk: int):
     after = _cursor(request)
 
     async def stream():
-        nonlocal after
+        nonlocal after, rights
         live.follow(pk)
         try:
             seen_version = None
-            quiet_since = time.monotonic()
+            quiet_since = checked_at = time.monotonic()
             yield f"retry: 1000\n: run {pk} from line {after}\n\n"
             while True:
                 seen = live.generation(pk)  # before reading: a wake-up during the read is not lost
-                step = await live.shared(("lines", pk, after, seen), _read, pk, after)
+                # Shared by the streams at the same cursor that see the same lines (admins see tracebacks).
+                key = ("lines", pk, after, seen, sees_tracebacks(user))
+                step = await live.shared(key, _read, pk, after, user)
                 if step.count:
                     after = step.last_seq
                     quiet_since = time.monotonic()
@@ -110,6 +113,15 @@ async def run_events(request, pk: int):
                     yield _sse("end", step.run.status)
                     return
                 await live.wait_for_change(pk, settings.LIVE_KEEPALIVE, seen)
+                if time.monotonic() - checked_at >= settings.LIVE_KEEPALIVE:
+                    # Access is re-checked as the stream goes on: someone removed from the team stops
+                    # receiving the log within LIVE_KEEPALIVE seconds.
+                    checked_at = time.monotonic()
+                    try:
+                        rights = await live.db(_access, user, pk)
+                    except Http404:
+                        yield _sse("end", "access-revoked")
+                        return
                 if time.monotonic() - quiet_since >= settings.LIVE_KEEPALIVE:
                     quiet_since = time.monotonic()
                     yield ": keep-alive\n\n"  # keeps proxies from closing an idle stream

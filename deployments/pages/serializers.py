@@ -13,5 +13,5 @@ class DeploymentRowSerializer(serializers.Serializer):
     status = serializers.CharField(allow_null=True)
     deployed_by = serializers.CharField(allow_null=True)
     deployed_at = serializers.DateTimeField(allow_null=True)
-    last_run = serializers.IntegerField(source="deployment.last_run_id", default=None)
-    active_run = serializers.IntegerField(source="deployment.active_run_id", default=None)
+    last_run = serializers.IntegerField(source="deployment.last_run_id", default=None, allow_null=True)
+    active_run = serializers.IntegerField(source="deployment.active_run_id", default=None, allow_null=True)

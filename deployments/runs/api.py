@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from deployments.errors import call_service
 from deployments.runs import services as runs
-from deployments.runs.logs import log_lines_after
+from deployments.runs.logs import visible_log_lines
 from deployments.runs.selectors import run_for_user, visible_runs
 from deployments.runs.serializers import LogLineSerializer, RunCreateSerializer, RunSerializer
 from onboarding.access import visible_projects
@@ -96,7 +96,7 @@ class RunLogView(APIView):
         except ValueError:
             raise as_drf_error(DjangoValidationError({"after": "after and limit are whole numbers."})) from None
         finished = run.is_finished  # read before the lines, so none can be missed
-        lines = log_lines_after(run=run, after=after, limit=limit)
+        lines = visible_log_lines(user=request.user, run=run, after=after, limit=limit)
         return Response(
             {
                 "run": run.pk,

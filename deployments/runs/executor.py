@@ -154,7 +154,9 @@ def run_execute(*, run_id: int, worker: str) -> None:
         runs.run_finish(run=run, status=RunStatus.FAILED, error=str(error))
     except Exception:
         log.exception("run %s failed inside Hangar", run.pk)
-        state.log.append(f"Hangar failed while running this run:\n{traceback.format_exc()}", level="error")
+        state.log.append(
+            f"Hangar failed while running this run:\n{traceback.format_exc()}", level="error", type="traceback"
+        )
         runs.run_finish(
             run=run,
             status=RunStatus.FAILED,

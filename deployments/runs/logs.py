@@ -1,7 +1,9 @@
 """A run's log: every line stored in order, with a sequence number readers
 use as a cursor (`after=<seq>`)."""
 
+import json
 from collections import deque
+from collections.abc import Iterator
 
 from django.db.models import Max
 from django.utils import timezone
@@ -51,4 +53,42 @@ class RunLog:
 
 
 def log_lines_after(*, run: Run, after: int = 0, limit: int = 1000) -> list[LogLine]:
+    """Every stored line after `after`, as stored: for Hangar's own use. People read `visible_log_lines`."""
     return list(LogLine.objects.filter(run=run, seq__gt=after).order_by("seq")[:limit])
+
+
+# Who sees which lines ------------------------------------------------------------------------------
+
+TRACEBACK = "traceback"  # the type of a line holding a traceback of Hangar's own: admins only
+HIDDEN_TRACEBACK = "Hangar failed here because of an internal error; an admin can read the details in this log."
+
+
+def sees_tracebacks(user) -> bool:
+    return bool(getattr(user, "is_superuser", False))
+
+
+def _for_reader(line: LogLine, admin: bool) -> LogLine:
+    if admin or line.type != TRACEBACK:
+        return line
+    # Same line, same seq (cursors keep working), without the internals.
+    return LogLine(id=line.id, run_id=line.run_id, seq=line.seq, at=line.at, level=line.level, type="hangar",
+                   message=HIDDEN_TRACEBACK, raw=None)  # fmt: skip
+
+
+def visible_log_lines(*, user, run: Run, after: int = 0, limit: int = 1000) -> list[LogLine]:
+    """The lines after `after` as `user` may read them: tracebacks only for admins, a short reason
+    in their place (same sequence number) for everyone else. Every page, stream, API and download
+    that shows log lines to a person reads them here."""
+    admin = sees_tracebacks(user)
+    return [_for_reader(line, admin) for line in log_lines_after(run=run, after=after, limit=limit)]
+
+
+def visible_log_text(*, user, run: Run) -> Iterator[str]:
+    """The whole log as Terraform printed it (JSON lines, and the text lines), as `user` may read it."""
+    admin = sees_tracebacks(user)
+    lines = LogLine.objects.filter(run=run).order_by("seq").values_list("raw", "message", "type")
+    for raw, message, kind in lines.iterator(chunk_size=2000):
+        if kind == TRACEBACK and not admin:
+            yield HIDDEN_TRACEBACK + "\n"
+        else:
+            yield (json.dumps(raw, separators=(",", ":")) if raw is not None else message) + "\n"

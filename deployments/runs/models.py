@@ -14,7 +14,7 @@ class Deployment(models.Model):
 
     A row in the deployments table."""
 
-    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="deployments")
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="deployments")
     target = models.CharField(max_length=20, choices=Target.choices, default=Target.LOCAL)
     # The run that holds the right to run Terraform on this state; None = free.
     active_run = models.OneToOneField(
@@ -47,7 +47,7 @@ class Deployment(models.Model):
 class Run(models.Model):
     """One Terraform operation on one deployment with one artifact version."""
 
-    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="runs")
+    deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT, related_name="runs")
     artifact = models.ForeignKey(Artifact, on_delete=models.PROTECT, related_name="runs")
     operation = models.CharField(max_length=10, choices=Operation.choices, default=Operation.APPLY)
     status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
@@ -103,7 +103,7 @@ class Run(models.Model):
 class RunTransition(models.Model):
     """Every status a run entered, when: the timeline and the audit of a run."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="transitions")
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="transitions")
     status = models.CharField(max_length=12, choices=RunStatus.choices)
     at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=500, blank=True)
@@ -118,7 +118,7 @@ class RunTransition(models.Model):
 class LogLine(models.Model):
     """One line of Terraform's -json output, stored in order as it arrives."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="log_lines")
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="log_lines")
     seq = models.PositiveIntegerField()
     at = models.DateTimeField()
     level = models.CharField(max_length=10, default="info")

@@ -1,8 +1,6 @@
 """The run page: its log, timeline, plan and outcome, by polling or as the live stream's parts; approve, cancel and
 download the raw log."""
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,8 +11,7 @@ from django.views.decorators.http import require_POST
 from deployments.errors import error_text
 from deployments.runs import services as runs
 from deployments.runs.choices import RunStatus
-from deployments.runs.logs import log_lines_after
-from deployments.runs.models import LogLine
+from deployments.runs.logs import visible_log_lines, visible_log_text
 from deployments.runs.selectors import queue_position, run_for_user
 from onboarding.access import can_deploy
 
@@ -40,7 +37,7 @@ def run_parts_context(run, user) -> dict:
 
 def run_detail(request, pk):
     run = run_for_user(request.user, pk)
-    lines = log_lines_after(run=run, after=0, limit=5000)
+    lines = visible_log_lines(user=request.user, run=run, after=0, limit=5000)
     context = run_parts_context(run, request.user)
     context.update(lines=lines, cursor=lines[-1].seq if lines else 0, live_sse=settings.LIVE_SSE)
     return render(request, "deployments/run_detail.html", context)
@@ -54,7 +51,7 @@ def run_poll(request, pk):
     except ValueError:
         after = 0
     finished = run.is_finished  # read first: lines stored before the end are all visible now
-    lines = log_lines_after(run=run, after=after, limit=2000)
+    lines = visible_log_lines(user=request.user, run=run, after=after, limit=2000)
     context = run_parts_context(run, request.user)
     context.update(lines=lines, cursor=lines[-1].seq if lines else after, finished=finished and len(lines) < 2000)
     return render(request, "deployments/partials/run_poll.html", context)
@@ -84,8 +81,8 @@ def run_cancel(request, pk):
 def run_log_download(request, pk):
     """The whole log as Terraform printed it: its JSON lines, and Hangar's and init's text lines."""
     run = run_for_user(request.user, pk)
-    lines = LogLine.objects.filter(run=run).order_by("seq").values_list("raw", "message").iterator(chunk_size=2000)
-    body = ((json.dumps(raw, separators=(",", ":")) if raw is not None else message) + "\n" for raw, message in lines)
-    response = StreamingHttpResponse(body, content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(
+        visible_log_text(user=request.user, run=run), content_type="text/plain; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.log"'
     return response

@@ -8,7 +8,7 @@ from deployments.runs.models import Deployment, Run
 class StateVersion(models.Model):
     """Every Terraform state ever written for a deployment; never overwritten."""
 
-    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="state_versions")
+    deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT, related_name="state_versions")
     serial = models.PositiveIntegerField()
     lineage = models.CharField(max_length=64)
     sha256 = models.CharField(max_length=64)

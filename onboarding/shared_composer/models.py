@@ -50,7 +50,7 @@ class SharedChange(models.Model):
         ONBOARD = "onboard", "Onboarding"
         OFFBOARD = "offboard", "Offboarding"
 
-    membership = models.ForeignKey(SharedMembership, on_delete=models.CASCADE, related_name="changes")
+    membership = models.ForeignKey(SharedMembership, on_delete=models.PROTECT, related_name="changes")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     artifact = models.ForeignKey(
         "deployments.Artifact", null=True, blank=True, on_delete=models.PROTECT, related_name="shared_changes"
@@ -74,7 +74,7 @@ class SharedChange(models.Model):
 class SharedDagDeploy(models.Model):
     """DAG files a member deployed to its folder in one stage: what the adoption figures count."""
 
-    membership = models.ForeignKey(SharedMembership, on_delete=models.CASCADE, related_name="dag_deploys")
+    membership = models.ForeignKey(SharedMembership, on_delete=models.PROTECT, related_name="dag_deploys")
     stage = models.CharField(max_length=10)
     file_count = models.PositiveIntegerField()
     total_bytes = models.PositiveBigIntegerField()

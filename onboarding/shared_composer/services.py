@@ -584,19 +584,25 @@ def dag_folder_path(project: Project, stage: str) -> Path:
     return Path(environment["dag_path"]) / project.slug
 
 
-def shared_dags_deploy(*, project: Project, user, stage: str, files: dict[str, bytes]) -> SharedDagDeploy:
-    """Replace a member's DAG folder in one stage with `files` (name → content), within the limits.
-
-    A member writes only under dags/<its project>/: names are plain file names, never paths."""
+def shared_dags_membership(*, project: Project, user) -> SharedMembership:
+    """The active membership `user` may deploy DAGs to; checked before an upload is read."""
     from onboarding.access import can_deploy
 
     if not can_deploy(user, project):
         raise PermissionDenied(f"Only members of {project.team} can deploy DAGs of {project}.")
-    if stage not in STAGES:
-        raise ValidationError(f"{stage!r} is not a stage; use one of: {', '.join(STAGES)}.")
     membership = project.shared_memberships.filter(state=SharedMembership.State.ACTIVE).first()
     if membership is None:
         raise ValidationError(f"{project} is not a member of the shared Airflow; onboard it first.", code="refused")
+    return membership
+
+
+def shared_dags_deploy(*, project: Project, user, stage: str, files: dict[str, bytes]) -> SharedDagDeploy:
+    """Replace a member's DAG folder in one stage with `files` (name → content), within the limits.
+
+    A member writes only under dags/<its project>/: names are plain file names, never paths."""
+    membership = shared_dags_membership(project=project, user=user)
+    if stage not in STAGES:
+        raise ValidationError(f"{stage!r} is not a stage; use one of: {', '.join(STAGES)}.")
     problems = [
         f"{name!r} is not a DAG file name: use a plain file name ending in .py (letters, digits, '_', '-', '.'), "
         "no folders"

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from onboarding.access import is_team_lead, project_for_user, visible_projects, visible_teams
@@ -18,6 +19,7 @@ from onboarding.naming import ENVIRONMENTS, gcp_project_id
 from onboarding.shared_composer import adoption
 from onboarding.shared_composer import services as shared
 from onboarding.shared_composer.models import SharedChange, SharedMembership
+from onboarding.shared_composer.uploads import DagUploadHandler, too_large
 from portal.redirects import safe_next
 
 WIZARD = "shared_wizard"
@@ -215,15 +217,40 @@ def shared_offboard(request, slug):
     return redirect(change)
 
 
-MAX_UPLOAD_FILES = 500
-
-
+@csrf_exempt  # checked by _dags_deploy, once the upload handler is in place (Django's documented pattern)
 @require_POST
 def shared_dags_deploy(request, slug):
+    """A member's DAG upload: who may deploy is checked before the body is read, and the files are
+    read within SHARED_COMPOSER_DAG_LIMIT / SHARED_COMPOSER_DAG_MAX_BYTES while they stream in."""
     project = project_for_user(request.user, slug)
-    uploads = request.FILES.getlist("dags")[:MAX_UPLOAD_FILES]
-    limit = settings.SHARED_COMPOSER_DAG_MAX_BYTES
-    files = {upload.name: upload.read(limit + 1) for upload in uploads}
+    max_files, max_bytes = settings.SHARED_COMPOSER_DAG_LIMIT, settings.SHARED_COMPOSER_DAG_MAX_BYTES
+    try:
+        shared.shared_dags_membership(project=project, user=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _errors(error))
+        return redirect(project)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if too_large(length, max_files=max_files, max_bytes=max_bytes):
+        messages.error(
+            request,
+            f"The upload is {length} bytes; a member may have at most {max_bytes} bytes of DAGs. Nothing changed.",
+        )
+        return redirect(project)
+    handler = DagUploadHandler(request, field="dags", max_files=max_files, max_bytes=max_bytes)
+    request.upload_handlers = [handler]
+    return _dags_deploy(request, project, handler)
+
+
+@csrf_protect
+def _dags_deploy(request, project, handler: DagUploadHandler):
+    uploads = request.FILES.getlist("dags")
+    if handler.problem:
+        messages.error(request, f"{handler.problem} Nothing changed.")
+        return redirect(project)
+    files = {upload.name: upload.read() for upload in uploads}
     try:
         deploy = shared.shared_dags_deploy(
             project=project, user=request.user, stage=request.POST.get("stage", ""), files=files

@@ -280,6 +280,29 @@ def test_the_same_version_twice_has_no_difference(client_for, member, project, s
     assert response.context["diffs"] == [] and "No difference in the Terraform" in response.text
 
 
+def test_a_large_diff_is_cut_and_the_page_says_so(client_for, member, project, stored, monkeypatch):
+    from deployments.artifacts import browse
+
+    monkeypatch.setattr(browse, "DIFF_MAX_FILES", 2)
+    response = client_for(member).get(url("artifact_diff", project) + "?from=0.1.0&to=0.2.0")
+    assert len(response.context["diffs"]) == 2 and response.context["more_files"] == 4
+    assert "6 files differ" in response.text
+    assert (
+        "… 4 more files not shown; download both versions" in response.text
+        and "to compare them in full" in response.text
+    )
+
+    monkeypatch.setattr(browse, "DIFF_MAX_FILES", 100)
+    monkeypatch.setattr(browse, "DIFF_MAX_LINES", 3)
+    response = client_for(member).get(url("artifact_diff", project) + "?from=0.1.0&to=0.2.0")
+    [first] = response.context["diffs"]
+    assert len(first.lines) == 3 and first.more_lines == 11 and first.added == 10  # counts cover the whole file
+    assert response.context["more_files"] == 5
+    assert (
+        f"… {first.more_lines} more lines not shown; download both versions to compare them in full." in response.text
+    )
+
+
 def test_a_diff_with_an_unknown_version_is_404(client_for, member, project, stored):
     assert client_for(member).get(url("artifact_diff", project) + "?from=0.1.0&to=7.0.0").status_code == 404
 

@@ -103,3 +103,73 @@ def test_dags_go_only_into_the_members_folder(deployed_member, lead, member, out
     with pytest.raises(ValidationError, match="at most 10 bytes"):
         shared_dags_deploy(project=deployed_member, user=member, stage="dev", files=dags)
     assert SharedDagDeploy.objects.count() == 1
+
+
+# The upload page: who may deploy is checked first, and the body is read within the limits ------------
+
+
+@pytest.fixture
+def parsed(monkeypatch):
+    """What Django's multipart parser held for each request it parsed: {field: [sizes]}."""
+    from django.http import multipartparser
+
+    seen = []
+    original = multipartparser.MultiPartParser.parse
+
+    def parse(self):
+        post, files = original(self)
+        seen.append({name: [upload.size for upload in files.getlist(name)] for name in files})
+        return post, files
+
+    monkeypatch.setattr(multipartparser.MultiPartParser, "parse", parse)
+    return seen
+
+
+def _upload(client, project, files, stage="dev"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    uploads = [SimpleUploadedFile(name, data, content_type="text/x-python") for name, data in files.items()]
+    return client.post(f"/projects/{project.slug}/shared-composer/dags/", {"stage": stage, "dags": uploads})
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in response.wsgi_request._messages]
+
+
+def test_the_upload_page_checks_permission_before_reading_the_files(deployed_member, client_for, viewer, parsed):
+    response = _upload(client_for(viewer), deployed_member, {"daily.py": b"# a DAG\n"})
+    assert response.status_code == 302 and "can deploy DAGs" in " ".join(_messages(response))
+    assert parsed == []  # the body was never parsed
+
+
+def test_the_upload_page_stops_reading_at_the_limits(deployed_member, client_for, member, parsed, settings):
+    client = client_for(member)
+    settings.SHARED_COMPOSER_DAG_LIMIT, settings.SHARED_COMPOSER_DAG_MAX_BYTES = 50, 10
+    response = _upload(client, deployed_member, {f"d{i}.py": b"#" * 20_000 for i in range(3)})
+    assert "More than 10 bytes of DAGs" in " ".join(_messages(response))
+    assert sum(sum(sizes) for sizes in parsed[-1].values()) <= 10  # never more than the limit held
+
+    settings.SHARED_COMPOSER_DAG_LIMIT, settings.SHARED_COMPOSER_DAG_MAX_BYTES = 2, 1000
+    response = _upload(client, deployed_member, {f"d{i}.py": b"# x\n" for i in range(3)})
+    assert "More than 2 DAG files" in " ".join(_messages(response))
+    assert len(parsed[-1]["dags"]) <= 2
+    assert SharedDagDeploy.objects.count() == 0
+
+    # Far more than the limits allow is refused from its Content-Length, before it is parsed.
+    settings.SHARED_COMPOSER_DAG_LIMIT, settings.SHARED_COMPOSER_DAG_MAX_BYTES = 1, 10
+    before = len(parsed)
+    response = _upload(client, deployed_member, {"big.py": b"#" * 100_000})
+    assert "a member may have at most 10 bytes of DAGs" in " ".join(_messages(response)) and len(parsed) == before
+
+    settings.SHARED_COMPOSER_DAG_LIMIT, settings.SHARED_COMPOSER_DAG_MAX_BYTES = 50, 1000
+    response = _upload(client, deployed_member, {"daily.py": b"# a DAG\n", "weekly.py": b"# another\n"})
+    assert "2 DAG file(s) deployed to dev." in _messages(response)
+    assert SharedDagDeploy.objects.get().files == ["daily.py", "weekly.py"]
+
+
+def test_the_upload_page_still_checks_csrf(deployed_member, member):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    assert _upload(client, deployed_member, {"daily.py": b"# a DAG\n"}).status_code == 403
