@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0002_prod_approval'),
+        ('deployments', '0003_run_isolated'),
         ('onboarding', '0005_history_protected'),
     ]
 
