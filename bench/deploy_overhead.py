@@ -40,6 +40,7 @@ def write_project(root: Path, tables: int) -> Path:
     (root / "hangar.yaml").write_text("service_control_id: 123\nname: bench\nteam: bench\n")
     table_yaml = "".join(
         f'          - name: t{i}\n            parameters:\n              schema: "file:bq_schemas/summary.json"\n'
+        "              deletion_protection: false\n"  # rounds destroy what they applied
         for i in range(tables)
     )
     for env in ("dev", "test", "prod"):

@@ -66,6 +66,7 @@ resource "localcloud_table" "t" {{
   table_id   = "t${{count.index}}"
   schema     = jsonencode([{{ name = "id", type = "STRING", mode = "REQUIRED" }}, {{ name = "n", type = "INT64" }}])
   labels     = {{ team = "bench" }}
+  deletion_protection = false  # each round destroys what it applied
 }}
 
 resource "localcloud_service_account" "sa" {{
@@ -141,6 +142,19 @@ def startup_seconds(env: dict, base: Path, tools: tuple[Path, Path], sandboxed: 
     return median(terraform(env, base, "version", sandboxed=sandboxed, tools=tools) for _ in range(runs))
 
 
+def true_seconds(base: Path, sandboxed: bool, runs: int = 30) -> float:
+    """The sandbox alone: /bin/true bare, or in a fresh sandbox with the run's binds."""
+    command = ["/bin/true"]
+    if sandboxed:
+        command = sandbox.command(command, workspace=base, workdir=base, readonly=sandbox.python_runtime())
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, env={"PATH": "/usr/bin:/bin"})
+        times.append(time.perf_counter() - start)
+    return median(times)
+
+
 def handshake_seconds(command: list[str], env: dict, runs: int = 5) -> float:
     """Time from launching a provider until it prints its go-plugin handshake line."""
     times = []
@@ -185,6 +199,7 @@ def main() -> None:
 
         tools = (mirror, cli_config)
         bare, boxed = startup_seconds(env, base, tools, False), startup_seconds(env, base, tools, True)
+        true_bare, true_boxed = true_seconds(base, False), true_seconds(base, True)
         configs = {
             "local cloud (sandbox + API)": Config(
                 base, "localcloud", localcloud_config(args.count), tools, cloud_env, True
@@ -205,6 +220,8 @@ def main() -> None:
     print(f"provider start-up (to handshake): local cloud {local_start * 1000:.0f} ms, null {null_start * 1000:.0f} ms")
     print(f"sandbox start-up: `terraform version` {bare * 1000:.0f} ms bare, {boxed * 1000:.0f} ms sandboxed "
           f"(+{(boxed - bare) * 1000:.0f} ms per Terraform command)")  # fmt: skip
+    print(f"sandbox alone: /bin/true {true_bare * 1000:.1f} ms bare, {true_boxed * 1000:.1f} ms in a new sandbox "
+          f"(+{(true_boxed - true_bare) * 1000:.1f} ms)")  # fmt: skip
     local, floor = configs["local cloud (sandbox + API)"], configs["null_resource (floor)"]
     ratios = [a / b for a, b in zip(local.applies, floor.applies, strict=True)]
     ratio = median(local.applies) / median(floor.applies)
