@@ -19,7 +19,7 @@ from deployments.runs.models import Deployment, Run
 from deployments.state.models import StateVersion
 from portal.audit import audit_record
 
-MAX_STATE_BYTES = 64 * 1024 * 1024
+MAX_STATE_BYTES = 64 * 1024 * 1024  # the endpoint reads bodies up to this itself (Django's own limit is 2.5 MiB)
 
 
 class StateError(Exception):
@@ -94,7 +94,7 @@ def _lock_body(deployment: Deployment) -> dict:
 
 def state_write(*, deployment_id: int, body: bytes, lock_id: str | None, run: Run | None) -> StateVersion:
     if len(body) > MAX_STATE_BYTES:
-        raise StateError(413, f"State is larger than {MAX_STATE_BYTES} bytes.")
+        raise StateError(413, f"The state is larger than the limit of {MAX_STATE_BYTES} bytes; it was not stored.")
     try:
         state = json.loads(body)
         serial, lineage = int(state["serial"]), str(state["lineage"])

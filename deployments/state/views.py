@@ -32,11 +32,41 @@ def _basic_auth(request) -> tuple[str, str]:
     return username, password
 
 
+READ_CHUNK = 256 * 1024
+MAX_LOCK_INFO_BYTES = 64 * 1024
+
+
+def _read_body(request, limit: int, what: str) -> bytes:
+    """The request body read from the server's stream in chunks, refused with 413 above `limit`.
+
+    Django's `request.body` is capped by DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB), which is meant for
+    forms, not for Terraform states; this endpoint sets its own limit instead."""
+    too_large = StateError(
+        413,
+        f"The {what} is larger than the limit of {limit} bytes that Hangar's state backend accepts; "
+        "it was not stored. Terraform keeps it in errored.tfstate, which Hangar attaches to the run.",
+    )
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise too_large
+    chunks, size = [], 0
+    while chunk := request.read(READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _json_body(request) -> dict | None:
-    if not request.body:
+    raw = _read_body(request, MAX_LOCK_INFO_BYTES, "lock info")
+    if not raw:
         return None
     try:
-        body = json.loads(request.body)
+        body = json.loads(raw)
     except ValueError:
         raise StateError(400, "The body is not JSON lock info.") from None
     if not isinstance(body, dict):
@@ -56,7 +86,10 @@ def state_endpoint(request, deployment_id: int):
             return HttpResponse(bytes(current.data), content_type="application/json")
         if request.method == "POST":
             state_services.state_write(
-                deployment_id=deployment_id, body=request.body, lock_id=request.GET.get("ID"), run=run
+                deployment_id=deployment_id,
+                body=_read_body(request, state_services.MAX_STATE_BYTES, "state"),
+                lock_id=request.GET.get("ID"),
+                run=run,
             )
             return HttpResponse(status=200)
         if request.method == "LOCK":
