@@ -145,26 +145,67 @@ def run_execute(*, run_id: int, worker: str) -> None:
     state = RunState(run=run, log=RunLog(run), workspace=workspace)
     watchdog = Watchdog(state)
     watchdog.start()
+    status, error = RunStatus.FAILED, ""
     try:
         _execute(state, workspace)
-        runs.run_finish(run=run, status=RunStatus.SUCCEEDED)
+        status = RunStatus.SUCCEEDED
     except Stopped:
-        runs.run_finish(run=run, status=state.stop_status or RunStatus.CANCELLED, error=state.stop_reason)
-    except (StepFailed, WorkspaceError, sandbox.SandboxUnavailable, cloud_access.CloudAccessError) as error:
-        runs.run_finish(run=run, status=RunStatus.FAILED, error=str(error))
+        status, error = state.stop_status or RunStatus.CANCELLED, state.stop_reason
+    except (StepFailed, WorkspaceError, sandbox.SandboxUnavailable, cloud_access.CloudAccessError) as failure:
+        error = str(failure)
     except Exception:
         log.exception("run %s failed inside Hangar", run.pk)
         state.log.append(f"Hangar failed while running this run:\n{traceback.format_exc()}", level="error")
-        runs.run_finish(
-            run=run,
-            status=RunStatus.FAILED,
-            error="Hangar failed while running Terraform; an admin can see why in the log.",
-        )
+        error = "Hangar failed while running Terraform; an admin can see why in the log."
     finally:
         watchdog.finished.set()
-        cloud_access.cloud_token_revoke(state.cloud_token_id)
-        workspace_remove(workspace)
-        close_old_connections()
+        try:
+            kept = _keep_errored_state(state)
+        except Exception:
+            log.exception("run %s: could not keep errored.tfstate", run.pk)
+            kept = ""
+        if kept:
+            status, error = RunStatus.FAILED, f"{error}\n\n{kept}".strip()
+        try:
+            runs.run_finish(run=run, status=status, error=error)
+        finally:
+            cloud_access.cloud_token_revoke(state.cloud_token_id)
+            workspace_remove(workspace)
+            close_old_connections()
+
+
+ERRORED_STATE = "errored.tfstate"
+# Kept even above the state backend's limit (a 413 is one reason it exists), up to this much.
+ERRORED_STATE_MAX_BYTES = 256 * 1024 * 1024
+
+
+def _keep_errored_state(state: RunState) -> str:
+    """Attach every errored.tfstate Terraform left in the workspace to the run, before the workspace goes.
+
+    Terraform writes it when it cannot save its state; it is the only record of what the apply did."""
+    if state.workspace is None or not state.workspace.is_dir():
+        return ""
+    kept = []
+    for path in sorted(state.workspace.rglob(ERRORED_STATE)):
+        if path.is_symlink() or not path.is_file():
+            continue  # written by the sandboxed Terraform: never follow a link out of the workspace
+        size = path.stat().st_size
+        if not size or size > ERRORED_STATE_MAX_BYTES:
+            log.warning("run %s: ignoring %s of %s bytes", state.run.pk, path, size)
+            continue
+        data = path.read_bytes()
+        errored = state_services.errored_state_keep(run=state.run, data=data)
+        kept.append(errored)
+    if not kept:
+        return ""
+    message = (
+        f"Terraform could not save its state to Hangar and wrote {ERRORED_STATE} instead. Hangar kept it with this "
+        f"run (errored state #{', #'.join(str(e.pk) for e in kept)}, {kept[-1].size} bytes): it records the resources "
+        "this run created or changed. An admin can download it and push it back as the next state version on the "
+        "deployment's STATE page (or `manage.py state_push_errored <id>`); deploy again only after that."
+    )
+    state.log.append(message, level="error", type="hangar")
+    return message
 
 
 def _execute(state: RunState, workspace: Path) -> None:

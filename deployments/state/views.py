@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from deployments.pages.rows import row_context, row_deployment
 from deployments.state import services as state_services
-from deployments.state.models import StateVersion
+from deployments.state.models import ErroredState, StateVersion
 from deployments.state.services import StateError
 from onboarding.access import project_for_user
 
@@ -118,6 +118,11 @@ def deployment_state(request, slug, environment, target):
     )
     context = row_context(project, environment, target, deployment)
     context["page"] = Paginator(versions, 25).get_page(request.GET.get("page"))
+    context["errored_states"] = (
+        list(ErroredState.objects.filter(deployment=deployment).select_related("run", "pushed_by").defer("data"))
+        if deployment
+        else []
+    )
     return render(request, "deployments/deployment_state.html", context)
 
 
@@ -143,4 +148,36 @@ def deployment_force_unlock(request, slug, environment, target):
     if deployment is not None:
         state_services.state_force_unlock(deployment=deployment, user=request.user)
         messages.success(request, "The state lock was released. This was recorded in the audit trail.")
+    return redirect("deployment_state", slug=slug, environment=environment, target=target)
+
+
+def _errored_state(request, slug, environment, errored_id) -> ErroredState:
+    if not request.user.is_superuser:
+        raise PermissionDenied("Only admins can handle errored Terraform state: it may hold secrets.")
+    project = project_for_user(request.user, slug)
+    return get_object_or_404(
+        ErroredState, pk=errored_id, deployment__environment__project=project, deployment__environment__name=environment
+    )
+
+
+def errored_state_download(request, slug, environment, target, errored_id):
+    errored = _errored_state(request, slug, environment, errored_id)
+    response = HttpResponse(bytes(errored.data), content_type="application/json")
+    name = f"{errored.deployment.environment.gcp_project_id}-{target}-run-{errored.run_id}-errored.tfstate"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+def errored_state_push(request, slug, environment, target, errored_id):
+    errored = _errored_state(request, slug, environment, errored_id)
+    try:
+        version = state_services.errored_state_push(errored=errored, user=request.user)
+    except StateError as error:
+        messages.error(request, f"The errored state was not pushed: {error}")
+    else:
+        messages.success(
+            request,
+            f"Errored state #{errored.pk} is now state serial {version.serial}. This was recorded in the audit trail.",
+        )
     return redirect("deployment_state", slug=slug, environment=environment, target=target)
