@@ -329,31 +329,40 @@ def _line_batches(stream, limit: int = 500):
             yield batch
 
 
-def _step(
-    state: RunState,
-    name: str,
-    args: list[str],
-    workdir: Path,
-    env: dict[str, str],
-    on_batch: Callable[[RunState], None] | None = None,
-) -> None:
-    """Run one Terraform command, storing each line as it comes; raise if it fails or is stopped."""
+def _spawn(args: list[str], workdir: Path, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        args,
+        cwd=workdir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so a kill reaches the providers too
+        preexec_fn=_die_with_parent,
+    )
+
+
+def _stop_process(process: subprocess.Popen) -> None:
+    """Stop a step's Terraform now and wait until its whole process group is gone.
+
+    SIGINT first, so Terraform can finish the call in flight, save its state and unlock; after
+    RUN_CANCEL_GRACE seconds SIGKILL to the group (the sandbox, Terraform and its providers)."""
+    if process.poll() is None:
+        for pid in _terraform_pids(process.pid) or [process.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=settings.RUN_CANCEL_GRACE)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _store_output(
+    state: RunState, process: subprocess.Popen, name: str, on_batch: Callable[[RunState], None] | None
+) -> bool:
+    """Store Terraform's output as it comes; True when resources changed since they were last saved."""
     run = state.run
-    state.log.recent_plain.clear()
-    with state.lock:
-        if state.stop_reason:
-            raise Stopped()
-        state.process = subprocess.Popen(
-            _sandboxed(state, args, workdir),
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a kill reaches the providers too
-            preexec_fn=_die_with_parent,
-        )
-    process = state.process
     assert process.stdout is not None
     dirty_resources = False
     last_resource_save = 0.0
@@ -368,6 +377,34 @@ def _step(
             Run.objects.filter(pk=run.pk).update(resources=state.findings.resource_list())
             wakeups.notify(run.pk)
             dirty_resources, last_resource_save = False, time.monotonic()
+    return dirty_resources
+
+
+def _step(
+    state: RunState,
+    name: str,
+    args: list[str],
+    workdir: Path,
+    env: dict[str, str],
+    on_batch: Callable[[RunState], None] | None = None,
+) -> None:
+    """Run one Terraform command, storing each line as it comes; raise if it fails or is stopped."""
+    run = state.run
+    state.log.recent_plain.clear()
+    with state.lock:
+        if state.stop_reason:
+            raise Stopped()
+        state.process = _spawn(_sandboxed(state, args, workdir), workdir, env)
+    process = state.process
+    try:
+        dirty_resources = _store_output(state, process, name, on_batch)
+    except BaseException:
+        # Leaving the step (a database error storing a line or a status, a signal): Terraform must not
+        # outlive it, or the run ends, its slot goes to the next run and this Terraform keeps applying.
+        _stop_process(process)
+        with state.lock:
+            state.process = None
+        raise
     code = process.wait()
     with state.lock:
         state.process = None

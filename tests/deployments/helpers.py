@@ -23,3 +23,51 @@ def names_by_type(resources: list[dict]) -> dict[str, set[str]]:
     for resource in resources:
         found.setdefault(resource["type"], set()).add(resource["name"])
     return found
+
+
+def _proc_stat(pid: int) -> tuple[str, str, int, int] | None:
+    """(command name, state, parent pid, process group) of a process, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            text = stat.read()
+    except OSError:
+        return None
+    comm, fields = text.split(" (", 1)[1].rsplit(") ", 1)
+    parts = fields.split()
+    return comm, parts[0], int(parts[1]), int(parts[2])
+
+
+def _all_pids() -> list[int]:
+    import os
+
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def process_group_alive(group: int) -> list[int]:
+    """Live (not zombie) processes of a process group."""
+    found = []
+    for pid in _all_pids():
+        stat = _proc_stat(pid)
+        if stat and stat[3] == group and stat[1] != "Z":
+            found.append(pid)
+    return found
+
+
+def terraform_descendants(root: int) -> list[int]:
+    """Live Terraform processes started, at any depth, by process `root` (a worker)."""
+    parents: dict[int, int] = {}
+    names: dict[int, tuple[str, str]] = {}
+    for pid in _all_pids():
+        stat = _proc_stat(pid)
+        if stat:
+            parents[pid], names[pid] = stat[2], (stat[0], stat[1])
+    found = []
+    for pid, (comm, state) in names.items():
+        if comm != "terraform" or state == "Z":
+            continue
+        ancestor = parents.get(pid)
+        while ancestor and ancestor != root:
+            ancestor = parents.get(ancestor)
+        if ancestor == root:
+            found.append(pid)
+    return found
