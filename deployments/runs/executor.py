@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from deployments.live import wakeups
 from deployments.runs import cloud_access, sandbox, toolchain
 from deployments.runs import services as runs
-from deployments.runs.choices import Operation, RunStatus
+from deployments.runs.choices import FINAL_STATUSES, Operation, RunStatus
 from deployments.runs.logs import RunLog
 from deployments.runs.models import Run
 from deployments.runs.terraform_json import RunFindings, parse_line
@@ -68,32 +68,82 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 class Watchdog(threading.Thread):
+    """Beats the heartbeat, and stops Terraform on a cancel request, the time limit, or when the run
+    was ended by someone else (the reaper, an admin freeing the slot).
+
+    A database error costs one tick, never the thread: it is logged, the connection closed, and the
+    next tick tries again."""
+
     def __init__(self, state: RunState):
         super().__init__(name=f"run-{state.run.pk}-watchdog", daemon=True)
         self.state = state
         self.finished = threading.Event()
         self.deadline = time.monotonic() + settings.RUN_TIME_LIMIT
+        self.last_beat = 0.0
+        self.failures = 0
 
     def run(self) -> None:
-        run_id = self.state.run.pk
-        last_beat = 0.0
         try:
             while not self.finished.wait(1.0):
-                now = time.monotonic()
-                if now - last_beat >= settings.RUN_HEARTBEAT_INTERVAL:
-                    Run.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
-                    last_beat = now
-                if not self.state.stop_reason:
-                    requested = Run.objects.filter(pk=run_id).values_list("cancel_requested_at", flat=True).first()
-                    if requested:
-                        self.stop("Cancelled on request.", RunStatus.CANCELLED)
-                    elif now > self.deadline:
-                        self.stop(
-                            f"The run exceeded its time limit of {settings.RUN_TIME_LIMIT} seconds and was stopped.",
-                            RunStatus.FAILED,
-                        )
+                try:
+                    self.tick()
+                    self.failures = 0
+                except DatabaseError as error:
+                    self.failures += 1
+                    log.warning(
+                        "run %s: the watchdog could not reach the database (%s); trying again in a second",
+                        self.state.run.pk,
+                        error,
+                        exc_info=self.failures == 1,
+                    )
+                    with contextlib.suppress(Exception):
+                        connection.close()
+                except Exception:
+                    log.exception("run %s: watchdog tick failed; trying again in a second", self.state.run.pk)
         finally:
-            connection.close()
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def tick(self) -> None:
+        run_id = self.state.run.pk
+        now = time.monotonic()
+        if now - self.last_beat >= settings.RUN_HEARTBEAT_INTERVAL:
+            self.beat()
+            self.last_beat = now
+        if self.state.stop_reason:
+            return
+        row = Run.objects.filter(pk=run_id).values_list("status", "worker", "cancel_requested_at", "error").first()
+        if self.finished.is_set():
+            return  # the executor is finishing the run itself
+        if row is None or row[0] in FINAL_STATUSES or row[1] != self.state.run.worker:
+            self.ended_elsewhere(row)
+        elif row[2]:
+            self.stop("Cancelled on request.", RunStatus.CANCELLED)
+        elif now > self.deadline:
+            self.stop(
+                f"The run exceeded its time limit of {settings.RUN_TIME_LIMIT} seconds and was stopped.",
+                RunStatus.FAILED,
+            )
+
+    def beat(self) -> None:
+        Run.objects.filter(pk=self.state.run.pk).update(heartbeat_at=timezone.now())
+
+    def ended_elsewhere(self, row) -> None:
+        """The run was finished while this worker still runs its Terraform: stop it, and cut its cloud access now."""
+        if row is None:
+            why = "it no longer exists"
+        elif row[0] in FINAL_STATUSES:
+            first = (row[3] or "").splitlines()[:1]
+            why = f"it was marked {row[0]}" + (f" ({first[0]})" if first else "")
+        else:
+            why = f"it is now held by {row[1] or 'another worker'}"
+        self.stop(
+            f"This run was ended outside this worker: {why}. Terraform was stopped, so that it does not keep "
+            "changing resources while the deployment's next run starts.",
+            row[0] if row and row[0] in FINAL_STATUSES else RunStatus.FAILED,
+        )
+        cloud_access.cloud_token_revoke(self.state.cloud_token_id)
+        log.warning("run %s was ended elsewhere (%s); its Terraform was stopped", self.state.run.pk, why)
 
     def stop(self, reason: str, status: str) -> None:
         with self.state.lock:

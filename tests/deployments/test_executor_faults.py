@@ -44,3 +44,81 @@ def test_a_failure_storing_a_line_stops_terraform_before_the_run_ends(
     assert run.status == RunStatus.FAILED
     assert len(spawned) == 2  # init, apply
     assert process_group_alive(spawned[-1]) == [], "terraform apply is still running after its run ended"
+
+
+def _claimed(run_here, project, lead):
+    from deployments.runs import services as runs
+
+    run = run_here(project, lead, "0.1.0", execute=False)
+    return runs.run_claim(run_id=run.pk, worker="test-host")
+
+
+def test_the_watchdog_survives_a_database_error(run_here, upload, project, lead, settings, monkeypatch, tmp_path):
+    import threading
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deployments.runs.models import Run
+    from tests.deployments.conftest import wait_for
+
+    upload(project, lead, "0.1.0")
+    run = _claimed(run_here, project, lead)
+    old = timezone.now() - timedelta(minutes=5)
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=old)
+    real_now, failed = timezone.now, []
+
+    def now():  # the watchdog's first database write fails, as when PostgreSQL restarts
+        if threading.current_thread().name.endswith("-watchdog") and not failed:
+            failed.append(True)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_now()
+
+    monkeypatch.setattr(timezone, "now", now)
+    watchdog = executor.Watchdog(executor.RunState(run=run, log=RunLog(run), workspace=tmp_path))
+    watchdog.start()
+    try:
+        wait_for(lambda: failed, timeout=10, message="the injected database error")
+        wait_for(
+            lambda: Run.objects.get(pk=run.pk).heartbeat_at > old, timeout=10, message="a heartbeat after the error"
+        )
+        Run.objects.filter(pk=run.pk).update(cancel_requested_at=real_now())
+        wait_for(lambda: watchdog.state.stop_reason, timeout=10, message="the cancel request to be seen")
+        assert watchdog.is_alive()
+    finally:
+        watchdog.finished.set()
+        watchdog.join(10)
+
+
+def test_a_run_reaped_while_its_worker_still_runs_terraform_stops_it(
+    run_here, upload, project, lead, settings, spawned
+):
+    import threading
+    import time
+
+    from deployments.runs import services as runs
+    from deployments.runs.models import Run
+    from tests.deployments.conftest import wait_for
+
+    settings.LOCALCLOUD_LATENCY_MS = 8000  # dataset, then its tables: the apply takes 16 s
+    settings.RUN_CANCEL_GRACE = 5
+    upload(project, lead, "0.1.0", tables=["a", "b"])
+    run = run_here(project, lead, "0.1.0", execute=False)
+    worker = threading.Thread(target=executor.run_execute, kwargs={"run_id": run.pk, "worker": "test-host"})
+    worker.start()
+    try:
+        wait_for(
+            lambda: Run.objects.get(pk=run.pk).log_lines.filter(type="apply_start").exists(),
+            timeout=120,
+            message="the apply to start changing resources",
+        )
+        # What the reaper does when the heartbeat is late (a partitioned worker): fail it, free the slot.
+        runs.run_finish(run=Run.objects.get(pk=run.pk), status=RunStatus.FAILED, error="The worker stopped responding.")
+        reaped = time.monotonic()
+        wait_for(lambda: not process_group_alive(spawned[-1]), timeout=20, message="Terraform to be stopped")
+        assert time.monotonic() - reaped < 10  # a tick, then SIGINT and SIGKILL after the grace
+    finally:
+        worker.join(60)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and run.error == "The worker stopped responding."
+    assert run.log_lines.filter(message__contains="This run was ended outside this worker").exists()
