@@ -53,7 +53,7 @@ class RunState:
 
     run: Run
     log: RunLog
-    workspace: Path
+    workspace: Path | None
     findings: RunFindings = field(default_factory=RunFindings)
     process: subprocess.Popen | None = None
     stop_reason: str = ""  # set by the watchdog: why Terraform is being stopped
@@ -191,13 +191,14 @@ def run_execute(*, run_id: int, worker: str) -> None:
     run = runs.run_claim(run_id=run_id, worker=worker)
     if run is None:
         return
-    workspace = workspace_create(run_id=run.pk)
-    state = RunState(run=run, log=RunLog(run), workspace=workspace)
+    state = RunState(run=run, log=RunLog(run), workspace=None)
     watchdog = Watchdog(state)
     watchdog.start()
     status, error = RunStatus.FAILED, ""
     try:
-        _execute(state, workspace)
+        # Inside the try: a run whose workspace cannot be made fails with the reason, and frees its slot.
+        state.workspace = workspace_create(run_id=run.pk)
+        _execute(state, state.workspace)
         status = RunStatus.SUCCEEDED
     except Stopped:
         status, error = state.stop_status or RunStatus.CANCELLED, state.stop_reason
@@ -220,7 +221,8 @@ def run_execute(*, run_id: int, worker: str) -> None:
             runs.run_finish(run=run, status=status, error=error)
         finally:
             cloud_access.cloud_token_revoke(state.cloud_token_id)
-            workspace_remove(workspace)
+            if state.workspace is not None:
+                workspace_remove(state.workspace)
             close_old_connections()
 
 

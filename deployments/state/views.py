@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from deployments.pages.rows import row_context, row_deployment
+from deployments.runs import services as run_services
 from deployments.state import services as state_services
 from deployments.state.models import ErroredState, StateVersion
 from deployments.state.services import StateError
@@ -179,5 +180,22 @@ def errored_state_push(request, slug, environment, target, errored_id):
         messages.success(
             request,
             f"Errored state #{errored.pk} is now state serial {version.serial}. This was recorded in the audit trail.",
+        )
+    return redirect("deployment_state", slug=slug, environment=environment, target=target)
+
+
+@require_POST
+def deployment_free_slot(request, slug, environment, target):
+    """An admin frees a stuck queue: the run holding the slot is failed and the next one starts."""
+    if not request.user.is_superuser:
+        raise PermissionDenied("Only admins can free a deployment's slot.")
+    project = project_for_user(request.user, slug)
+    deployment = row_deployment(project, environment, target)
+    run = run_services.run_free_slot(deployment=deployment, user=request.user) if deployment else None
+    if run is None:
+        messages.info(request, "No run holds this deployment's slot.")
+    else:
+        messages.success(
+            request, f"Run #{run.pk} no longer holds the slot; the next queued run starts. Recorded in the audit trail."
         )
     return redirect("deployment_state", slug=slug, environment=environment, target=target)

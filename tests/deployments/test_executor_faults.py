@@ -122,3 +122,18 @@ def test_a_run_reaped_while_its_worker_still_runs_terraform_stops_it(
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and run.error == "The worker stopped responding."
     assert run.log_lines.filter(message__contains="This run was ended outside this worker").exists()
+
+
+def test_a_run_whose_workspace_cannot_be_made_fails_and_frees_its_slot(
+    run_here, upload, project, lead, settings, tmp_path
+):
+    from deployments.runs.models import Deployment
+
+    upload(project, lead, "0.1.0")
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    settings.RUN_WORKSPACE_DIR = blocker / "runs"
+    run = run_here(project, lead, "0.1.0")
+    assert run.status == RunStatus.FAILED
+    assert "could not create this run's workspace" in run.error
+    assert Deployment.objects.get(pk=run.deployment_id).active_run_id is None
