@@ -228,6 +228,8 @@ RUN_REAPER_INTERVAL = env_int("RUN_REAPER_INTERVAL", 30)
 # (its task was lost); after RUN_DISPATCH_ATTEMPTS sends it is failed and the queue moves on.
 RUN_DISPATCH_TIMEOUT = env_int("RUN_DISPATCH_TIMEOUT", 300)
 RUN_DISPATCH_ATTEMPTS = env_int("RUN_DISPATCH_ATTEMPTS", 5)
+# A worker's database writes for a run are retried this long (a restart, a failover) before the run fails.
+RUN_DB_RETRY_SECONDS = env_int("RUN_DB_RETRY_SECONDS", 60)
 RUN_WORKSPACE_DIR = Path(env_str("RUN_WORKSPACE_DIR", str(VAR_DIR / "runs")))
 # Every Terraform process runs in a bubblewrap sandbox; "off" is unsafe (see docs/security.md).
 RUN_SANDBOX = env_str("RUN_SANDBOX", "on").lower()

@@ -29,6 +29,7 @@ from deployments.live import wakeups
 from deployments.runs import cloud_access, sandbox, toolchain
 from deployments.runs import services as runs
 from deployments.runs.choices import FINAL_STATUSES, Operation, RunStatus
+from deployments.runs.db_retry import retrying
 from deployments.runs.logs import RunLog
 from deployments.runs.models import Run
 from deployments.runs.terraform_json import RunFindings, parse_line
@@ -188,7 +189,7 @@ def _interrupt(process: subprocess.Popen) -> None:
 
 
 def run_execute(*, run_id: int, worker: str) -> None:
-    run = runs.run_claim(run_id=run_id, worker=worker)
+    run = retrying(runs.run_claim, run_id=run_id, worker=worker)
     if run is None:
         return
     state = RunState(run=run, log=RunLog(run), workspace=None)
@@ -206,7 +207,8 @@ def run_execute(*, run_id: int, worker: str) -> None:
         error = str(failure)
     except Exception:
         log.exception("run %s failed inside Hangar", run.pk)
-        state.log.append(f"Hangar failed while running this run:\n{traceback.format_exc()}", level="error")
+        with contextlib.suppress(Exception):  # the database may be what failed
+            state.log.append(f"Hangar failed while running this run:\n{traceback.format_exc()}", level="error")
         error = "Hangar failed while running Terraform; an admin can see why in the log."
     finally:
         watchdog.finished.set()
@@ -218,7 +220,7 @@ def run_execute(*, run_id: int, worker: str) -> None:
         if kept:
             status, error = RunStatus.FAILED, f"{error}\n\n{kept}".strip()
         try:
-            runs.run_finish(run=run, status=status, error=error)
+            retrying(runs.run_finish, run=run, status=status, error=error)
         finally:
             cloud_access.cloud_token_revoke(state.cloud_token_id)
             if state.workspace is not None:
@@ -246,7 +248,7 @@ def _keep_errored_state(state: RunState) -> str:
             log.warning("run %s: ignoring %s of %s bytes", state.run.pk, path, size)
             continue
         data = path.read_bytes()
-        errored = state_services.errored_state_keep(run=state.run, data=data)
+        errored = retrying(state_services.errored_state_keep, run=state.run, data=data)
         kept.append(errored)
     if not kept:
         return ""
@@ -270,7 +272,7 @@ def _execute(state: RunState, workspace: Path) -> None:
     workdir = workspace / "artifact" / "infrastructure" / environment
     if not workdir.is_dir():
         raise StepFailed(f"Artifact {run.artifact.version} has no infrastructure/{environment}/ folder.")
-    credential = state_services.credential_mint(run=run)
+    credential = retrying(state_services.credential_mint, run=run)
     cloud = cloud_access.cloud_token_mint(run)
     state.cloud_token_id = cloud["id"]
     state.log.append(
@@ -285,7 +287,7 @@ def _execute(state: RunState, workspace: Path) -> None:
     )
     binary = toolchain.terraform_binary()
     run.terraform_version = toolchain.terraform_version(binary)
-    run.save(update_fields=["terraform_version"])
+    retrying(run.save, update_fields=["terraform_version"])
     state.log.append(
         f"{run.terraform_version}; {run.operation} of {run.artifact.version} on {deployment}.", type="hangar"
     )
@@ -305,13 +307,13 @@ def _execute(state: RunState, workspace: Path) -> None:
     state.findings.planned = state.findings.applying = True
     _follow(state)
     run.outputs, run.resources = state.findings.outputs, state.findings.resource_list()
-    run.save(update_fields=["outputs", "resources"])
+    retrying(run.save, update_fields=["outputs", "resources"])
 
 
 def _announce_sandbox(state: RunState) -> None:
     """Refuse to run when Terraform cannot be sandboxed; say so in the log and on the run when isolation is off."""
     state.run.isolated = sandbox.enabled()
-    state.run.save(update_fields=["isolated"])
+    retrying(state.run.save, update_fields=["isolated"])
     if not sandbox.enabled():
         state.log.append(
             "RUN_SANDBOX=off: this run is NOT isolated. Its Terraform can read the worker's files and other runs' "
@@ -342,7 +344,8 @@ def _follow(state: RunState) -> None:
     """Move the run to planned, then applying, as Terraform's output says it got there."""
     run, found = state.run, state.findings
     if run.status == RunStatus.PLANNING and found.planned:
-        runs.run_transition(
+        retrying(
+            runs.run_transition,
             run=run,
             status=RunStatus.PLANNED,
             note=f"+{found.to_add or 0} ~{found.to_change or 0} -{found.to_destroy or 0}",
@@ -352,7 +355,7 @@ def _follow(state: RunState) -> None:
             resources=found.resource_list(),
         )
     if run.status == RunStatus.PLANNED and found.applying and run.operation != Operation.PLAN:
-        runs.run_transition(run=run, status=RunStatus.APPLYING)
+        retrying(runs.run_transition, run=run, status=RunStatus.APPLYING)
 
 
 def _line_batches(stream, limit: int = 500):
@@ -426,7 +429,7 @@ def _store_output(
         if on_batch is not None:
             on_batch(state)
         if dirty_resources and time.monotonic() - last_resource_save > 0.5:
-            Run.objects.filter(pk=run.pk).update(resources=state.findings.resource_list())
+            retrying(Run.objects.filter(pk=run.pk).update, resources=state.findings.resource_list())
             wakeups.notify(run.pk)
             dirty_resources, last_resource_save = False, time.monotonic()
     return dirty_resources
@@ -461,7 +464,7 @@ def _step(
     with state.lock:
         state.process = None
     if dirty_resources:
-        Run.objects.filter(pk=run.pk).update(resources=state.findings.resource_list())
+        retrying(Run.objects.filter(pk=run.pk).update, resources=state.findings.resource_list())
     if state.stop_reason:
         state.log.append(state.stop_reason, level="warn", type="hangar")
         raise Stopped()

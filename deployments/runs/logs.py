@@ -7,6 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from deployments.live import wakeups
+from deployments.runs.db_retry import retrying
 from deployments.runs.models import LogLine, Run
 from deployments.runs.terraform_json import ParsedLine
 
@@ -16,7 +17,7 @@ class RunLog:
 
     def __init__(self, run: Run):
         self.run = run
-        last = LogLine.objects.filter(run=run).aggregate(last=Max("seq"))["last"]
+        last = retrying(lambda: LogLine.objects.filter(run=run).aggregate(last=Max("seq"))["last"])
         self.next_seq = (last or 0) + 1
         self.recent_plain: deque[str] = deque(maxlen=15)
 
@@ -25,14 +26,14 @@ class RunLog:
 
     def store_many(self, lines: list[ParsedLine]) -> list[LogLine]:
         """Store lines that arrived together in one insert, then wake their readers once."""
-        entries = []
+        entries, seq = [], self.next_seq
         for line in lines:
             if line.raw is None and line.message.strip():
                 self.recent_plain.append(line.message)
             entries.append(
                 LogLine(
                     run=self.run,
-                    seq=self.next_seq,
+                    seq=seq,
                     at=line.at,
                     level=line.level,
                     type=line.type,
@@ -40,8 +41,10 @@ class RunLog:
                     raw=line.raw,
                 )
             )
-            self.next_seq += 1
-        LogLine.objects.bulk_create(entries)
+            seq += 1
+        # Retried on a lost connection; lines an interrupted attempt did store are skipped, not doubled.
+        retrying(LogLine.objects.bulk_create, entries, ignore_conflicts=True)
+        self.next_seq = seq  # only once stored: a failed insert leaves no gap in the sequence
         wakeups.notify(self.run.pk)
         return entries
 

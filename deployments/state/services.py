@@ -60,6 +60,11 @@ def backend_env(*, base_url: str, deployment_id: int, credential: RunCredential)
         "TF_HTTP_UNLOCK_ADDRESS": address,
         "TF_HTTP_USERNAME": credential.username,
         "TF_HTTP_PASSWORD": credential.password,
+        # Terraform retries a request that fails with a 5xx or no answer (Hangar's database restarting):
+        # up to 8 times, 1 to 10 s apart, so a short outage does not cost the state.
+        "TF_HTTP_RETRY_MAX": "8",
+        "TF_HTTP_RETRY_WAIT_MIN": "1",
+        "TF_HTTP_RETRY_WAIT_MAX": "10",
     }
 
 

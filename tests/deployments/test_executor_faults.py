@@ -137,3 +137,35 @@ def test_a_run_whose_workspace_cannot_be_made_fails_and_frees_its_slot(
     assert run.status == RunStatus.FAILED
     assert "could not create this run's workspace" in run.error
     assert Deployment.objects.get(pk=run.deployment_id).active_run_id is None
+
+
+def test_database_writes_are_retried_through_a_short_outage(run_here, upload, project, lead, settings, monkeypatch):
+    from django.db import InterfaceError
+    from django.db.models import QuerySet
+
+    from deployments.runs import services as runs
+
+    upload(project, lead, "0.1.0")
+    real_bulk_create, real_transition = QuerySet.bulk_create, runs.run_transition
+    failures = {"lines": 0, "status": 0}
+
+    def bulk_create(self, objs, *args, **kwargs):
+        if self.model.__name__ == "LogLine" and failures["lines"] < 2:
+            failures["lines"] += 1  # the first two inserts after the run starts find the database gone
+            raise OperationalError("terminating connection due to administrator command")
+        return real_bulk_create(self, objs, *args, **kwargs)
+
+    def run_transition(*, run, status, **kwargs):
+        if status == RunStatus.APPLYING and not failures["status"]:
+            failures["status"] += 1
+            raise InterfaceError("connection already closed")
+        return real_transition(run=run, status=status, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", bulk_create)
+    monkeypatch.setattr(runs, "run_transition", run_transition)
+    run = run_here(project, lead, "0.1.0")
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert failures == {"lines": 2, "status": 1}
+    seqs = list(run.log_lines.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert [t.status for t in run.transitions.all()][-3:] == ["planned", "applying", "succeeded"]
