@@ -12,6 +12,7 @@ import ctypes
 import logging
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -293,6 +294,20 @@ def _execute(state: RunState, workspace: Path) -> None:
     )
 
     _step(state, "init", [binary, "init", "-input=false", "-no-color"], workdir, env)
+    if run.operation != Operation.PLAN:
+        version = re.search(r"(\d+\.\d+\.\d+)", run.terraform_version)
+        seeded = retrying(
+            state_services.state_seed,
+            deployment_id=deployment.pk,
+            run=run,
+            terraform_version=version.group(1) if version else "1.0.0",
+        )
+        if seeded is not None:
+            state.log.append(
+                f"This deployment has no state yet: Hangar starts it empty (serial 0, lineage {seeded.lineage}), "
+                "so that even an interrupted first apply records what it created.",
+                type="hangar",
+            )
     if run.operation == Operation.PLAN:
         _step(state, "plan", [binary, "plan", "-json", "-input=false"], workdir, env)
         state.findings.planned = True

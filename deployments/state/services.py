@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -136,6 +137,32 @@ def state_write(*, deployment_id: int, body: bytes, lock_id: str | None, run: Ru
             raise StateError(423, "The state is not locked; lock it before writing.")
         if lock_id != deployment.lock_id:
             raise StateError(409, f"Lock ID {lock_id!r} does not hold the state lock.", _lock_body(deployment))
+        return _store_forward(deployment=deployment, body=body, serial=serial, lineage=lineage, run=run)
+
+
+def state_seed(*, deployment_id: int, run: Run, terraform_version: str) -> StateVersion | None:
+    """Give a deployment with no state an empty one (serial 0, a new lineage) before its first apply.
+
+    Terraform 1.0's http backend, starting from no state, forgets what it applied when it saves twice
+    in one run, as an interrupted apply does (once on the interrupt, once at the end): the second save
+    re-reads the first and sends it back, so resources created meanwhile never reach the state. From
+    an existing state, both saves are right. Returns the new version, or None if one exists."""
+    body = json.dumps(
+        {
+            "version": 4,
+            "terraform_version": terraform_version,
+            "serial": 0,
+            "lineage": str(uuid.uuid4()),
+            "outputs": {},
+            "resources": [],
+        },
+        indent=2,
+    ).encode()
+    with transaction.atomic():
+        deployment = Deployment.objects.select_for_update().get(pk=deployment_id)
+        if state_current(deployment_id=deployment_id) is not None:
+            return None
+        serial, lineage = _parse(body)
         return _store_forward(deployment=deployment, body=body, serial=serial, lineage=lineage, run=run)
 
 

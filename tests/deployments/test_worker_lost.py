@@ -72,3 +72,7 @@ def test_cancel_interrupts_terraform_gracefully(start_worker, worker_env, upload
     )
     run.deployment.refresh_from_db()
     assert run.deployment.lock_id == "" and run.deployment.active_run_id is None
+    # What Terraform created before it stopped is in the state: the next apply continues from it.
+    again = run_start(project=project, environment="dev", target="local", version="0.1.0", operation="apply", user=lead)
+    wait_finished(again, timeout=120)
+    assert again.status == RunStatus.SUCCEEDED, again.error
