@@ -27,7 +27,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from deployments.live import wakeups
-from deployments.runs import cloud_access, sandbox, toolchain
+from deployments.runs import cloud_access, sandbox, shutdown, toolchain
 from deployments.runs import services as runs
 from deployments.runs.choices import FINAL_STATUSES, Operation, RunStatus
 from deployments.runs.db_retry import retrying
@@ -83,6 +83,7 @@ class Watchdog(threading.Thread):
         self.deadline = time.monotonic() + settings.RUN_TIME_LIMIT
         self.last_beat = 0.0
         self.failures = 0
+        self.drain_announced = False
 
     def run(self) -> None:
         try:
@@ -109,6 +110,7 @@ class Watchdog(threading.Thread):
     def tick(self) -> None:
         run_id = self.state.run.pk
         now = time.monotonic()
+        self.drain(now)
         if now - self.last_beat >= settings.RUN_HEARTBEAT_INTERVAL:
             self.beat()
             self.last_beat = now
@@ -125,6 +127,28 @@ class Watchdog(threading.Thread):
             self.stop(
                 f"The run exceeded its time limit of {settings.RUN_TIME_LIMIT} seconds and was stopped.",
                 RunStatus.FAILED,
+            )
+
+    def drain(self, now: float) -> None:
+        """The worker is shutting down: say so, and cancel gracefully once RUN_DRAIN_TIMEOUT is over."""
+        deadline = shutdown.drain_deadline()
+        if deadline is None or self.state.stop_reason or self.finished.is_set():
+            return
+        if now >= deadline:
+            self.stop(
+                f"worker shutting down: the run did not finish within RUN_DRAIN_TIMEOUT "
+                f"({settings.RUN_DRAIN_TIMEOUT} s), so Terraform was interrupted gracefully, as a cancel does: it "
+                "finished the call in flight, saved the state and released the lock. Deploy again to continue "
+                "from the stored state.",
+                RunStatus.CANCELLED,
+            )
+        elif not self.drain_announced:
+            self.drain_announced = True
+            self.state.log.append(
+                f"worker shutting down: this run may finish; if it has not in {max(0, round(deadline - now))} s "
+                "(RUN_DRAIN_TIMEOUT), it will be cancelled gracefully.",
+                level="warn",
+                type="hangar",
             )
 
     def beat(self) -> None:

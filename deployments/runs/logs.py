@@ -1,6 +1,7 @@
 """A run's log: every line stored in order, with a sequence number readers
 use as a cursor (`after=<seq>`)."""
 
+import threading
 from collections import deque
 
 from django.db.models import Max
@@ -20,12 +21,19 @@ class RunLog:
         last = retrying(lambda: LogLine.objects.filter(run=run).aggregate(last=Max("seq"))["last"])
         self.next_seq = (last or 0) + 1
         self.recent_plain: deque[str] = deque(maxlen=15)
+        self._lock = threading.Lock()  # the executor and its watchdog both append
 
     def store(self, line: ParsedLine) -> LogLine:
         return self.store_many([line])[0]
 
     def store_many(self, lines: list[ParsedLine]) -> list[LogLine]:
         """Store lines that arrived together in one insert, then wake their readers once."""
+        with self._lock:
+            entries = self._store(lines)
+        wakeups.notify(self.run.pk)
+        return entries
+
+    def _store(self, lines: list[ParsedLine]) -> list[LogLine]:
         entries, seq = [], self.next_seq
         for line in lines:
             if line.raw is None and line.message.strip():
@@ -45,7 +53,6 @@ class RunLog:
         # Retried on a lost connection; lines an interrupted attempt did store are skipped, not doubled.
         retrying(LogLine.objects.bulk_create, entries, ignore_conflicts=True)
         self.next_seq = seq  # only once stored: a failed insert leaves no gap in the sequence
-        wakeups.notify(self.run.pk)
         return entries
 
     def append(self, message: str, *, level: str = "info", type: str = "hangar") -> LogLine:

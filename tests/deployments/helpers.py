@@ -71,3 +71,44 @@ def terraform_descendants(root: int) -> list[int]:
         if ancestor == root:
             found.append(pid)
     return found
+
+
+def terraform_processes_using(marker: str) -> list[int]:
+    """Live Terraform processes whose environment mentions `marker` (a test's own workspace folder).
+
+    Found by environment rather than ancestry: a killed worker's Terraform would be re-parented."""
+    found = []
+    for pid in _all_pids():
+        stat = _proc_stat(pid)
+        if not stat or stat[0] != "terraform" or stat[1] == "Z":
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as environ:
+                if marker.encode() in environ.read():
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def assert_recovered(deployment, *, workspace_dir) -> None:
+    """What every fault must leave behind: final runs, valid forward-only state, no Terraform, no lost line."""
+    import json
+
+    from deployments.runs.choices import FINAL_STATUSES
+    from deployments.state.models import StateVersion
+
+    runs = list(Run.objects.filter(deployment=deployment).order_by("id"))
+    assert runs and all(run.status in FINAL_STATUSES for run in runs), [(r.pk, r.status) for r in runs]
+    deployment.refresh_from_db()
+    assert deployment.active_run_id is None and deployment.lock_id == ""
+    serials = []
+    for version in StateVersion.objects.filter(deployment=deployment).order_by("id"):
+        state = json.loads(bytes(version.data))
+        assert state["serial"] == version.serial and state["lineage"] == version.lineage
+        serials.append(version.serial)
+    assert serials == sorted(set(serials)), serials
+    for run in runs:
+        seqs = list(run.log_lines.order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, len(seqs) + 1)), f"run #{run.pk} lost log lines: {seqs}"
+    assert terraform_processes_using(str(workspace_dir)) == [], "a Terraform process outlived its run"

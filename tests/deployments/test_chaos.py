@@ -1,0 +1,90 @@
+"""Faults during a run, each bounded in time: the run ends in a final status, the queue moves on, the
+state stays valid and forward-only, no Terraform process is left, and no log line is lost."""
+
+import os
+import signal
+
+import pytest
+
+from deployments.runs.choices import RunStatus
+from deployments.runs.models import Run
+from deployments.runs.services import run_start
+from tests.deployments.conftest import wait_for
+from tests.deployments.helpers import assert_recovered, wait_finished
+
+pytestmark = [pytest.mark.worker, pytest.mark.terraform, pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
+
+
+def start(project, user, operation="apply", environment="dev", version="0.1.0"):
+    return run_start(
+        project=project, environment=environment, target="local", version=version, operation=operation, user=user
+    )
+
+
+def wait_applying(run, timeout=120):
+    def applying():
+        run.refresh_from_db()
+        return run.status == RunStatus.APPLYING and run.log_lines.filter(type="apply_start").exists()
+
+    wait_for(applying, timeout=timeout, message=f"run #{run.pk} to be applying")
+
+
+def wait_exited(worker, timeout):
+    wait_for(lambda: worker.process.poll() is not None, timeout=timeout, message="the worker to exit")
+
+
+def test_sigterm_lets_the_run_in_flight_finish_and_takes_no_new_run(
+    start_worker, worker_env, upload, project, lead, tmp_path
+):
+    worker_env.update(LOCALCLOUD_LATENCY_MS="1500", RUN_DRAIN_TIMEOUT="120")
+    worker = start_worker()
+    upload(project, lead, "0.1.0", tables=["a", "b"])
+    running = start(project, lead)
+    wait_applying(running)
+    os.kill(worker.process.pid, signal.SIGTERM)  # the main process only: it passes the request on
+    wait_for(
+        lambda: running.log_lines.filter(message__startswith="worker shutting down: this run may finish").exists(),
+        timeout=20,
+        message="the run to say the worker is shutting down",
+    )
+    later = start(project, lead, environment="test")  # sent while the worker drains: not for this worker
+    wait_exited(worker, timeout=120)
+    running.refresh_from_db()
+    assert running.status == RunStatus.SUCCEEDED, running.error
+    assert Run.objects.get(pk=later.pk).status == RunStatus.QUEUED
+
+    worker_env["LOCALCLOUD_LATENCY_MS"] = "0"
+    start_worker()
+    assert wait_finished(later, timeout=120).status == RunStatus.SUCCEEDED, later.error
+    again = wait_finished(start(project, lead, operation="plan"), timeout=120)
+    assert again.status == RunStatus.SUCCEEDED, again.error
+    # Acknowledged once finished: never delivered again and run a second time.
+    assert running.transitions.filter(status=RunStatus.PLANNING).count() == 1
+    assert_recovered(running.deployment, workspace_dir=tmp_path / "runs")
+
+
+def test_sigterm_past_the_drain_timeout_cancels_the_run_gracefully(
+    start_worker, worker_env, upload, project, lead, tmp_path
+):
+    worker_env.update(LOCALCLOUD_LATENCY_MS="3000", RUN_DRAIN_TIMEOUT="2", RUN_CANCEL_GRACE="20")
+    worker = start_worker()
+    upload(project, lead, "0.1.0", tables=["a", "b", "c"])
+    running = start(project, lead)
+    wait_applying(running)
+    os.killpg(worker.process.pid, signal.SIGTERM)  # the whole group, as systemd does
+    wait_exited(worker, timeout=60)
+    running.refresh_from_db()
+    assert running.status == RunStatus.CANCELLED, (running.status, running.error)
+    assert running.error.startswith("worker shutting down:") and "RUN_DRAIN_TIMEOUT" in running.error
+    assert running.log_lines.filter(message__startswith="worker shutting down: the run did not finish").exists()
+    # Interrupted, not killed: Terraform released its lock itself and saved what it had done.
+    assert running.log_lines.filter(message__icontains="interrupt").exists()
+    running.deployment.refresh_from_db()
+    assert running.deployment.lock_id == ""
+
+    worker_env["LOCALCLOUD_LATENCY_MS"] = "0"
+    start_worker()
+    again = wait_finished(start(project, lead), timeout=120)
+    assert again.status == RunStatus.SUCCEEDED, again.error
+    assert running.transitions.filter(status=RunStatus.PLANNING).count() == 1
+    assert_recovered(running.deployment, workspace_dir=tmp_path / "runs")
