@@ -88,3 +88,73 @@ def test_sigterm_past_the_drain_timeout_cancels_the_run_gracefully(
     assert again.status == RunStatus.SUCCEEDED, again.error
     assert running.transitions.filter(status=RunStatus.PLANNING).count() == 1
     assert_recovered(running.deployment, workspace_dir=tmp_path / "runs")
+
+
+def _postgresql_version() -> str | None:
+    import shutil
+    from pathlib import Path
+
+    versions = sorted(p.name for p in Path("/etc/postgresql").glob("*") if (p / "main").is_dir())
+    if not versions or shutil.which("pg_ctlcluster") is None or os.geteuid() != 0:
+        return None
+    return versions[-1]
+
+
+def _db_retrying(fn, timeout=60):
+    """Run a test-side query, reconnecting while the server comes back."""
+    import time
+
+    from django.db import InterfaceError, OperationalError, connection
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return fn()
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > deadline:
+                raise
+            connection.close()
+            time.sleep(0.5)
+
+
+@pytest.mark.pg_restart
+def test_a_postgresql_restart_during_an_apply_costs_nothing(
+    start_worker, worker_env, upload, project, lead, tmp_path, live_server
+):
+    """Restarts the machine's PostgreSQL (shared with other test runs) once, for a second or two."""
+    import subprocess
+
+    from django.db import connection
+
+    version = _postgresql_version()
+    db = connection.settings_dict
+    if version is None or (db["HOST"] or "127.0.0.1") not in ("127.0.0.1", "localhost"):
+        pytest.skip("needs root and the machine's own PostgreSQL cluster (pg_ctlcluster)")
+    worker_env["LOCALCLOUD_LATENCY_MS"] = "1500"
+    worker = start_worker()
+    upload(project, lead, "0.1.0", tables=["a", "b", "c"])
+    running = start(project, lead)
+    queued = start(project, lead, operation="plan")
+    wait_applying(running)
+    connection.close()
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+
+    def finished(run):
+        def check():
+            run.refresh_from_db()
+            return run.is_finished
+
+        return lambda: _db_retrying(check)
+
+    wait_for(finished(running), timeout=180, message="the apply to finish after the restart")
+    assert running.status == RunStatus.SUCCEEDED, running.error
+    assert running.transitions.filter(status=RunStatus.PLANNING).count() == 1
+    wait_for(finished(queued), timeout=120, message="the queued plan to run")
+    assert queued.status == RunStatus.SUCCEEDED, queued.error
+    assert "database unavailable" in worker.log() or "could not reach the database" in worker.log()
+    assert_recovered(running.deployment, workspace_dir=tmp_path / "runs")
