@@ -158,3 +158,92 @@ def test_a_postgresql_restart_during_an_apply_costs_nothing(
     assert queued.status == RunStatus.SUCCEEDED, queued.error
     assert "database unavailable" in worker.log() or "could not reach the database" in worker.log()
     assert_recovered(running.deployment, workspace_dir=tmp_path / "runs")
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a free port: the machine's Redis is shared, so it is not the one stopped."""
+
+    def __init__(self, tmp_path):
+        import shutil
+        import subprocess
+
+        from tests.deployments.conftest import _free_port
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.skip("redis-server is not installed")
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(tmp_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(self.answers, timeout=20, message="the private redis-server to answer")
+
+    def answers(self) -> bool:
+        import redis
+
+        try:
+            return redis.Redis.from_url(self.url, socket_timeout=1).ping()
+        except redis.RedisError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+def test_redis_stopping_during_a_live_stream_loses_no_line(start_worker, worker_env, upload, project, lead, tmp_path):
+    import threading
+
+    from django.test import Client
+
+    from tests.deployments.conftest import WebProcess, session_cookie
+    from tests.live.test_sse import Stream, line_seqs
+
+    redis_server = PrivateRedis(tmp_path)
+    web = None
+    try:
+        worker_env.update(LOCALCLOUD_LATENCY_MS="1500", LIVE_REDIS_URL=redis_server.url)
+        start_worker()
+        web = WebProcess(dict(worker_env), tmp_path / "web.log")
+        upload(project, lead, "0.1.0", tables=["a", "b", "c"])
+        running = start(project, lead)
+        stream = Stream(web.url, f"/runs/{running.pk}/events/", session_cookie(Client(), lead))
+        assert stream.response.status == 200
+        received: list[int] = []
+        ended: list[str] = []
+
+        def follow():
+            for event in stream.events():
+                if event["event"] == "line":
+                    received.extend(line_seqs(event))
+                elif event["event"] == "end":
+                    ended.append(event["data"])
+                    return
+
+        reader = threading.Thread(target=follow, daemon=True)
+        reader.start()
+        wait_applying(running)
+        wait_for(lambda: received, timeout=30, message="the first lines over the stream")
+        redis_server.stop()  # wake-ups are gone: the stream must fall back to reading the database
+        before_stop = len(received)
+        reader.join(timeout=180)
+        assert not reader.is_alive(), "the stream did not end with the run"
+        stream.close()
+        running.refresh_from_db()
+        assert running.status == RunStatus.SUCCEEDED, running.error
+        assert ended == ["succeeded"]
+        stored = list(running.log_lines.order_by("seq").values_list("seq", flat=True))
+        assert received == stored, "the stream lost or repeated lines"
+        assert len(received) > before_stop, "no line came after Redis stopped"
+        again = wait_finished(start(project, lead, operation="plan"), timeout=120)
+        assert again.status == RunStatus.SUCCEEDED, again.error
+        assert_recovered(running.deployment, workspace_dir=tmp_path / "runs")
+    finally:
+        redis_server.stop()
+        if web is not None:
+            web.stop()
