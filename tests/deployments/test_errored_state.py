@@ -25,7 +25,9 @@ def test_a_failed_state_write_keeps_errored_tfstate_and_an_admin_pushes_it_back(
     [errored] = ErroredState.objects.filter(run=failed)
     state = json.loads(bytes(errored.data))
     assert any(r["type"] == "localcloud_table" for r in state["resources"]), state["resources"]
-    assert not StateVersion.objects.exists()
+    [seed] = StateVersion.objects.all()  # only the empty state Hangar starts a new deployment with
+    assert seed.serial == 0 and json.loads(bytes(seed.data))["resources"] == []
+    assert state["lineage"] == seed.lineage and state["serial"] > 0
     assert failed.log_lines.filter(message__contains="Hangar kept it with this run").exists()
 
     monkeypatch.setattr(state_services, "MAX_STATE_BYTES", 64 * 1024 * 1024)
@@ -40,7 +42,7 @@ def test_a_failed_state_write_keeps_errored_tfstate_and_an_admin_pushes_it_back(
     assert client.post(f"{base}errored/{errored.pk}/push/").status_code == 403
 
     call_command("state_push_errored", str(errored.pk), "--user", admin_user.username)
-    version = StateVersion.objects.get()
+    version = StateVersion.objects.latest("id")
     assert bytes(version.data) == bytes(errored.data) and version.serial == state["serial"]
     event = AuditEvent.objects.get(action="state.push_errored")
     assert event.actor == admin_user and event.details["errored_state"] == errored.pk
