@@ -201,3 +201,15 @@ def test_a_state_above_the_limit_gets_413_with_a_clear_message(make_run, deploym
     assert response.status_code == 413
     assert b"larger than the limit of 1024 bytes" in response.content
     assert not StateVersion.objects.exists()
+
+
+def test_terraform_saves_a_state_of_several_mebibytes(tmp_path, make_run, deployment, live_server):
+    (tmp_path / "main.tf").write_text(
+        'terraform {\n  backend "http" {}\n}\n\noutput "blob" {\n  value = format("%-3500000s", "x")\n}\n'
+    )
+    _run, credential = make_run()
+    assert terraform(tmp_path, credential, deployment, live_server, "init", "-input=false").returncode == 0
+    applied = terraform(tmp_path, credential, deployment, live_server, "apply", "-auto-approve", "-input=false")
+    assert applied.returncode == 0, applied.stderr
+    version = StateVersion.objects.get(deployment=deployment)
+    assert version.size > 3_500_000 and not (tmp_path / "errored.tfstate").exists()
