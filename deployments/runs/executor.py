@@ -220,12 +220,19 @@ def run_execute(*, run_id: int, worker: str) -> None:
     state = RunState(run=run, log=RunLog(run), workspace=None)
     watchdog = Watchdog(state)
     watchdog.start()
-    status, error = RunStatus.FAILED, ""
+    # What the run says if the process is stopped under it (SystemExit, KeyboardInterrupt).
+    status, error = (
+        RunStatus.FAILED,
+        (
+            "The worker process running this run stopped before the run finished, and Terraform was stopped with it. "
+            "Check the log, then deploy again: Terraform continues from the stored state."
+        ),
+    )
     try:
         # Inside the try: a run whose workspace cannot be made fails with the reason, and frees its slot.
         state.workspace = workspace_create(run_id=run.pk)
         _execute(state, state.workspace)
-        status = RunStatus.SUCCEEDED
+        status, error = RunStatus.SUCCEEDED, ""
     except Stopped:
         status, error = state.stop_status or RunStatus.CANCELLED, state.stop_reason
     except (StepFailed, WorkspaceError, sandbox.SandboxUnavailable, cloud_access.CloudAccessError) as failure:
