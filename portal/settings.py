@@ -236,6 +236,14 @@ RUN_CANCEL_GRACE = env_int("RUN_CANCEL_GRACE", 20)
 RUN_HEARTBEAT_INTERVAL = env_int("RUN_HEARTBEAT_INTERVAL", 5)
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 60)
 RUN_REAPER_INTERVAL = env_int("RUN_REAPER_INTERVAL", 30)
+# A run holding its slot but still queued this long after it was handed to the workers is sent again
+# (its task was lost); after RUN_DISPATCH_ATTEMPTS sends it is failed and the queue moves on.
+RUN_DISPATCH_TIMEOUT = env_int("RUN_DISPATCH_TIMEOUT", 300)
+RUN_DISPATCH_ATTEMPTS = env_int("RUN_DISPATCH_ATTEMPTS", 5)
+# A worker's database writes for a run are retried this long (a restart, a failover) before the run fails.
+RUN_DB_RETRY_SECONDS = env_int("RUN_DB_RETRY_SECONDS", 60)
+# A worker told to stop (SIGTERM) lets its runs finish for this long, then cancels them gracefully.
+RUN_DRAIN_TIMEOUT = env_int("RUN_DRAIN_TIMEOUT", 600)
 RUN_WORKSPACE_DIR = Path(env_str("RUN_WORKSPACE_DIR", str(VAR_DIR / "runs")))
 # Every Terraform process runs in a bubblewrap sandbox; "off" is unsafe (see docs/security.md).
 RUN_SANDBOX = env_str("RUN_SANDBOX", "on").lower()

@@ -12,6 +12,7 @@ import ctypes
 import logging
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -22,13 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from deployments.live import wakeups
-from deployments.runs import cloud_access, sandbox, toolchain
+from deployments.runs import cloud_access, sandbox, shutdown, toolchain
 from deployments.runs import services as runs
-from deployments.runs.choices import Operation, RunStatus
+from deployments.runs.choices import FINAL_STATUSES, Operation, RunStatus
+from deployments.runs.db_retry import retrying
 from deployments.runs.logs import RunLog
 from deployments.runs.models import Run
 from deployments.runs.terraform_json import RunFindings, parse_line
@@ -53,7 +55,7 @@ class RunState:
 
     run: Run
     log: RunLog
-    workspace: Path
+    workspace: Path | None
     findings: RunFindings = field(default_factory=RunFindings)
     process: subprocess.Popen | None = None
     stop_reason: str = ""  # set by the watchdog: why Terraform is being stopped
@@ -68,32 +70,106 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 class Watchdog(threading.Thread):
+    """Beats the heartbeat, and stops Terraform on a cancel request, the time limit, or when the run
+    was ended by someone else (the reaper, an admin freeing the slot).
+
+    A database error costs one tick, never the thread: it is logged, the connection closed, and the
+    next tick tries again."""
+
     def __init__(self, state: RunState):
         super().__init__(name=f"run-{state.run.pk}-watchdog", daemon=True)
         self.state = state
         self.finished = threading.Event()
         self.deadline = time.monotonic() + settings.RUN_TIME_LIMIT
+        self.last_beat = 0.0
+        self.failures = 0
+        self.drain_announced = False
 
     def run(self) -> None:
-        run_id = self.state.run.pk
-        last_beat = 0.0
         try:
             while not self.finished.wait(1.0):
-                now = time.monotonic()
-                if now - last_beat >= settings.RUN_HEARTBEAT_INTERVAL:
-                    Run.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
-                    last_beat = now
-                if not self.state.stop_reason:
-                    requested = Run.objects.filter(pk=run_id).values_list("cancel_requested_at", flat=True).first()
-                    if requested:
-                        self.stop("Cancelled on request.", RunStatus.CANCELLED)
-                    elif now > self.deadline:
-                        self.stop(
-                            f"The run exceeded its time limit of {settings.RUN_TIME_LIMIT} seconds and was stopped.",
-                            RunStatus.FAILED,
-                        )
+                try:
+                    self.tick()
+                    self.failures = 0
+                except DatabaseError as error:
+                    self.failures += 1
+                    log.warning(
+                        "run %s: the watchdog could not reach the database (%s); trying again in a second",
+                        self.state.run.pk,
+                        error,
+                        exc_info=self.failures == 1,
+                    )
+                    with contextlib.suppress(Exception):
+                        connection.close()
+                except Exception:
+                    log.exception("run %s: watchdog tick failed; trying again in a second", self.state.run.pk)
         finally:
-            connection.close()
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def tick(self) -> None:
+        run_id = self.state.run.pk
+        now = time.monotonic()
+        self.drain(now)
+        if now - self.last_beat >= settings.RUN_HEARTBEAT_INTERVAL:
+            self.beat()
+            self.last_beat = now
+        if self.state.stop_reason:
+            return
+        row = Run.objects.filter(pk=run_id).values_list("status", "worker", "cancel_requested_at", "error").first()
+        if self.finished.is_set():
+            return  # the executor is finishing the run itself
+        if row is None or row[0] in FINAL_STATUSES or row[1] != self.state.run.worker:
+            self.ended_elsewhere(row)
+        elif row[2]:
+            self.stop("Cancelled on request.", RunStatus.CANCELLED)
+        elif now > self.deadline:
+            self.stop(
+                f"The run exceeded its time limit of {settings.RUN_TIME_LIMIT} seconds and was stopped.",
+                RunStatus.FAILED,
+            )
+
+    def drain(self, now: float) -> None:
+        """The worker is shutting down: say so, and cancel gracefully once RUN_DRAIN_TIMEOUT is over."""
+        deadline = shutdown.drain_deadline()
+        if deadline is None or self.state.stop_reason or self.finished.is_set():
+            return
+        if now >= deadline:
+            self.stop(
+                f"worker shutting down: the run did not finish within RUN_DRAIN_TIMEOUT "
+                f"({settings.RUN_DRAIN_TIMEOUT} s), so Terraform was interrupted gracefully, as a cancel does: it "
+                "finished the call in flight, saved the state and released the lock. Deploy again to continue "
+                "from the stored state.",
+                RunStatus.CANCELLED,
+            )
+        elif not self.drain_announced:
+            self.drain_announced = True
+            self.state.log.append(
+                f"worker shutting down: this run may finish; if it has not in {max(0, round(deadline - now))} s "
+                "(RUN_DRAIN_TIMEOUT), it will be cancelled gracefully.",
+                level="warn",
+                type="hangar",
+            )
+
+    def beat(self) -> None:
+        Run.objects.filter(pk=self.state.run.pk).update(heartbeat_at=timezone.now())
+
+    def ended_elsewhere(self, row) -> None:
+        """The run was finished while this worker still runs its Terraform: stop it, and cut its cloud access now."""
+        if row is None:
+            why = "it no longer exists"
+        elif row[0] in FINAL_STATUSES:
+            first = (row[3] or "").splitlines()[:1]
+            why = f"it was marked {row[0]}" + (f" ({first[0]})" if first else "")
+        else:
+            why = f"it is now held by {row[1] or 'another worker'}"
+        self.stop(
+            f"This run was ended outside this worker: {why}. Terraform was stopped, so that it does not keep "
+            "changing resources while the deployment's next run starts.",
+            row[0] if row and row[0] in FINAL_STATUSES else RunStatus.FAILED,
+        )
+        cloud_access.cloud_token_revoke(self.state.cloud_token_id)
+        log.warning("run %s was ended elsewhere (%s); its Terraform was stopped", self.state.run.pk, why)
 
     def stop(self, reason: str, status: str) -> None:
         with self.state.lock:
@@ -138,35 +214,86 @@ def _interrupt(process: subprocess.Popen) -> None:
 
 
 def run_execute(*, run_id: int, worker: str) -> None:
-    run = runs.run_claim(run_id=run_id, worker=worker)
+    run = retrying(runs.run_claim, run_id=run_id, worker=worker)
     if run is None:
         return
-    workspace = workspace_create(run_id=run.pk)
-    state = RunState(run=run, log=RunLog(run), workspace=workspace)
+    state = RunState(run=run, log=RunLog(run), workspace=None)
     watchdog = Watchdog(state)
     watchdog.start()
+    # What the run says if the process is stopped under it (SystemExit, KeyboardInterrupt).
+    status, error = (
+        RunStatus.FAILED,
+        (
+            "The worker process running this run stopped before the run finished, and Terraform was stopped with it. "
+            "Check the log, then deploy again: Terraform continues from the stored state."
+        ),
+    )
     try:
-        _execute(state, workspace)
-        runs.run_finish(run=run, status=RunStatus.SUCCEEDED)
+        # Inside the try: a run whose workspace cannot be made fails with the reason, and frees its slot.
+        state.workspace = workspace_create(run_id=run.pk)
+        _execute(state, state.workspace)
+        status, error = RunStatus.SUCCEEDED, ""
     except Stopped:
-        runs.run_finish(run=run, status=state.stop_status or RunStatus.CANCELLED, error=state.stop_reason)
-    except (StepFailed, WorkspaceError, sandbox.SandboxUnavailable, cloud_access.CloudAccessError) as error:
-        runs.run_finish(run=run, status=RunStatus.FAILED, error=str(error))
+        status, error = state.stop_status or RunStatus.CANCELLED, state.stop_reason
+    except (StepFailed, WorkspaceError, sandbox.SandboxUnavailable, cloud_access.CloudAccessError) as failure:
+        error = str(failure)
     except Exception:
         log.exception("run %s failed inside Hangar", run.pk)
-        state.log.append(
-            f"Hangar failed while running this run:\n{traceback.format_exc()}", level="error", type="traceback"
-        )
-        runs.run_finish(
-            run=run,
-            status=RunStatus.FAILED,
-            error="Hangar failed while running Terraform; an admin can see why in the log.",
-        )
+        with contextlib.suppress(Exception):  # the database may be what failed
+            state.log.append(
+                f"Hangar failed while running this run:\n{traceback.format_exc()}", level="error", type="traceback"
+            )
+        error = "Hangar failed while running Terraform; an admin can see why in the log."
     finally:
         watchdog.finished.set()
-        cloud_access.cloud_token_revoke(state.cloud_token_id)
-        workspace_remove(workspace)
-        close_old_connections()
+        try:
+            kept = _keep_errored_state(state)
+        except Exception:
+            log.exception("run %s: could not keep errored.tfstate", run.pk)
+            kept = ""
+        if kept:
+            status, error = RunStatus.FAILED, f"{error}\n\n{kept}".strip()
+        try:
+            retrying(runs.run_finish, run=run, status=status, error=error)
+        finally:
+            cloud_access.cloud_token_revoke(state.cloud_token_id)
+            if state.workspace is not None:
+                workspace_remove(state.workspace)
+            close_old_connections()
+
+
+ERRORED_STATE = "errored.tfstate"
+# Kept even above the state backend's limit (a 413 is one reason it exists), up to this much.
+ERRORED_STATE_MAX_BYTES = 256 * 1024 * 1024
+
+
+def _keep_errored_state(state: RunState) -> str:
+    """Attach every errored.tfstate Terraform left in the workspace to the run, before the workspace goes.
+
+    Terraform writes it when it cannot save its state; it is the only record of what the apply did."""
+    if state.workspace is None or not state.workspace.is_dir():
+        return ""
+    kept = []
+    for path in sorted(state.workspace.rglob(ERRORED_STATE)):
+        if path.is_symlink() or not path.is_file():
+            continue  # written by the sandboxed Terraform: never follow a link out of the workspace
+        size = path.stat().st_size
+        if not size or size > ERRORED_STATE_MAX_BYTES:
+            log.warning("run %s: ignoring %s of %s bytes", state.run.pk, path, size)
+            continue
+        data = path.read_bytes()
+        errored = retrying(state_services.errored_state_keep, run=state.run, data=data)
+        kept.append(errored)
+    if not kept:
+        return ""
+    message = (
+        f"Terraform could not save its state to Hangar and wrote {ERRORED_STATE} instead. Hangar kept it with this "
+        f"run (errored state #{', #'.join(str(e.pk) for e in kept)}, {kept[-1].size} bytes): it records the resources "
+        "this run created or changed. An admin can download it and push it back as the next state version on the "
+        "deployment's STATE page (or `manage.py state_push_errored <id>`); deploy again only after that."
+    )
+    state.log.append(message, level="error", type="hangar")
+    return message
 
 
 def _execute(state: RunState, workspace: Path) -> None:
@@ -179,7 +306,7 @@ def _execute(state: RunState, workspace: Path) -> None:
     workdir = workspace / "artifact" / "infrastructure" / environment
     if not workdir.is_dir():
         raise StepFailed(f"Artifact {run.artifact.version} has no infrastructure/{environment}/ folder.")
-    credential = state_services.credential_mint(run=run)
+    credential = retrying(state_services.credential_mint, run=run)
     cloud = cloud_access.cloud_token_mint(run)
     state.cloud_token_id = cloud["id"]
     state.log.append(
@@ -194,12 +321,26 @@ def _execute(state: RunState, workspace: Path) -> None:
     )
     binary = toolchain.terraform_binary()
     run.terraform_version = toolchain.terraform_version(binary)
-    run.save(update_fields=["terraform_version"])
+    retrying(run.save, update_fields=["terraform_version"])
     state.log.append(
         f"{run.terraform_version}; {run.operation} of {run.artifact.version} on {deployment}.", type="hangar"
     )
 
     _step(state, "init", [binary, "init", "-input=false", "-no-color"], workdir, env)
+    if run.operation != Operation.PLAN:
+        version = re.search(r"(\d+\.\d+\.\d+)", run.terraform_version)
+        seeded = retrying(
+            state_services.state_seed,
+            deployment_id=deployment.pk,
+            run=run,
+            terraform_version=version.group(1) if version else "1.0.0",
+        )
+        if seeded is not None:
+            state.log.append(
+                f"This deployment has no state yet: Hangar starts it empty (serial 0, lineage {seeded.lineage}), "
+                "so that even an interrupted first apply records what it created.",
+                type="hangar",
+            )
     if run.operation == Operation.PLAN:
         _step(state, "plan", [binary, "plan", "-json", "-input=false"], workdir, env)
         state.findings.planned = True
@@ -214,13 +355,13 @@ def _execute(state: RunState, workspace: Path) -> None:
     state.findings.planned = state.findings.applying = True
     _follow(state)
     run.outputs, run.resources = state.findings.outputs, state.findings.resource_list()
-    run.save(update_fields=["outputs", "resources"])
+    retrying(run.save, update_fields=["outputs", "resources"])
 
 
 def _announce_sandbox(state: RunState) -> None:
     """Refuse to run when Terraform cannot be sandboxed; say so in the log and on the run when isolation is off."""
     state.run.isolated = sandbox.enabled()
-    state.run.save(update_fields=["isolated"])
+    retrying(state.run.save, update_fields=["isolated"])
     if not sandbox.enabled():
         state.log.append(
             "RUN_SANDBOX=off: this run is NOT isolated. Its Terraform can read the worker's files and other runs' "
@@ -245,7 +386,8 @@ def _follow(state: RunState) -> None:
     """Move the run to planned, then applying, as Terraform's output says it got there."""
     run, found = state.run, state.findings
     if run.status == RunStatus.PLANNING and found.planned:
-        runs.run_transition(
+        retrying(
+            runs.run_transition,
             run=run,
             status=RunStatus.PLANNED,
             note=f"+{found.to_add or 0} ~{found.to_change or 0} -{found.to_destroy or 0}",
@@ -255,7 +397,7 @@ def _follow(state: RunState) -> None:
             resources=found.resource_list(),
         )
     if run.status == RunStatus.PLANNED and found.applying and run.operation != Operation.PLAN:
-        runs.run_transition(run=run, status=RunStatus.APPLYING)
+        retrying(runs.run_transition, run=run, status=RunStatus.APPLYING)
 
 
 def _line_batches(stream, limit: int = 500):
@@ -284,6 +426,57 @@ def _line_batches(stream, limit: int = 500):
             yield batch
 
 
+def _spawn(args: list[str], workdir: Path, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        args,
+        cwd=workdir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so a kill reaches the providers too
+        preexec_fn=_die_with_parent,
+    )
+
+
+def _stop_process(process: subprocess.Popen) -> None:
+    """Stop a step's Terraform now and wait until its whole process group is gone.
+
+    SIGINT first, so Terraform can finish the call in flight, save its state and unlock; after
+    RUN_CANCEL_GRACE seconds SIGKILL to the group (the sandbox, Terraform and its providers)."""
+    if process.poll() is None:
+        for pid in _terraform_pids(process.pid) or [process.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=settings.RUN_CANCEL_GRACE)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _store_output(
+    state: RunState, process: subprocess.Popen, name: str, on_batch: Callable[[RunState], None] | None
+) -> bool:
+    """Store Terraform's output as it comes; True when resources changed since they were last saved."""
+    run = state.run
+    assert process.stdout is not None
+    dirty_resources = False
+    last_resource_save = 0.0
+    for batch in _line_batches(process.stdout):
+        lines = [parse_line(raw.decode("utf-8", "replace"), default_type=name) for raw in batch]
+        state.log.store_many(lines)
+        for line in lines:
+            dirty_resources = state.findings.observe(line) or dirty_resources
+        if on_batch is not None:
+            on_batch(state)
+        if dirty_resources and time.monotonic() - last_resource_save > 0.5:
+            retrying(Run.objects.filter(pk=run.pk).update, resources=state.findings.resource_list())
+            wakeups.notify(run.pk)
+            dirty_resources, last_resource_save = False, time.monotonic()
+    return dirty_resources
+
+
 def _step(
     state: RunState,
     name: str,
@@ -298,36 +491,22 @@ def _step(
     with state.lock:
         if state.stop_reason:
             raise Stopped()
-        state.process = subprocess.Popen(
-            _sandboxed(state, args, workdir),
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a kill reaches the providers too
-            preexec_fn=_die_with_parent,
-        )
+        state.process = _spawn(_sandboxed(state, args, workdir), workdir, env)
     process = state.process
-    assert process.stdout is not None
-    dirty_resources = False
-    last_resource_save = 0.0
-    for batch in _line_batches(process.stdout):
-        lines = [parse_line(raw.decode("utf-8", "replace"), default_type=name) for raw in batch]
-        state.log.store_many(lines)
-        for line in lines:
-            dirty_resources = state.findings.observe(line) or dirty_resources
-        if on_batch is not None:
-            on_batch(state)
-        if dirty_resources and time.monotonic() - last_resource_save > 0.5:
-            Run.objects.filter(pk=run.pk).update(resources=state.findings.resource_list())
-            wakeups.notify(run.pk)
-            dirty_resources, last_resource_save = False, time.monotonic()
+    try:
+        dirty_resources = _store_output(state, process, name, on_batch)
+    except BaseException:
+        # Leaving the step (a database error storing a line or a status, a signal): Terraform must not
+        # outlive it, or the run ends, its slot goes to the next run and this Terraform keeps applying.
+        _stop_process(process)
+        with state.lock:
+            state.process = None
+        raise
     code = process.wait()
     with state.lock:
         state.process = None
     if dirty_resources:
-        Run.objects.filter(pk=run.pk).update(resources=state.findings.resource_list())
+        retrying(Run.objects.filter(pk=run.pk).update, resources=state.findings.resource_list())
     if state.stop_reason:
         state.log.append(state.stop_reason, level="warn", type="hangar")
         raise Stopped()

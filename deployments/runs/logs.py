@@ -2,6 +2,7 @@
 use as a cursor (`after=<seq>`)."""
 
 import json
+import threading
 from collections import deque
 from collections.abc import Iterator
 
@@ -9,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from deployments.live import wakeups
+from deployments.runs.db_retry import retrying
 from deployments.runs.models import LogLine, Run
 from deployments.runs.terraform_json import ParsedLine
 
@@ -18,23 +20,30 @@ class RunLog:
 
     def __init__(self, run: Run):
         self.run = run
-        last = LogLine.objects.filter(run=run).aggregate(last=Max("seq"))["last"]
+        last = retrying(lambda: LogLine.objects.filter(run=run).aggregate(last=Max("seq"))["last"])
         self.next_seq = (last or 0) + 1
         self.recent_plain: deque[str] = deque(maxlen=15)
+        self._lock = threading.Lock()  # the executor and its watchdog both append
 
     def store(self, line: ParsedLine) -> LogLine:
         return self.store_many([line])[0]
 
     def store_many(self, lines: list[ParsedLine]) -> list[LogLine]:
         """Store lines that arrived together in one insert, then wake their readers once."""
-        entries = []
+        with self._lock:
+            entries = self._store(lines)
+        wakeups.notify(self.run.pk)
+        return entries
+
+    def _store(self, lines: list[ParsedLine]) -> list[LogLine]:
+        entries, seq = [], self.next_seq
         for line in lines:
             if line.raw is None and line.message.strip():
                 self.recent_plain.append(line.message)
             entries.append(
                 LogLine(
                     run=self.run,
-                    seq=self.next_seq,
+                    seq=seq,
                     at=line.at,
                     level=line.level,
                     type=line.type,
@@ -42,9 +51,10 @@ class RunLog:
                     raw=line.raw,
                 )
             )
-            self.next_seq += 1
-        LogLine.objects.bulk_create(entries)
-        wakeups.notify(self.run.pk)
+            seq += 1
+        # Retried on a lost connection; lines an interrupted attempt did store are skipped, not doubled.
+        retrying(LogLine.objects.bulk_create, entries, ignore_conflicts=True)
+        self.next_seq = seq  # only once stored: a failed insert leaves no gap in the sequence
         return entries
 
     def append(self, message: str, *, level: str = "info", type: str = "hangar") -> LogLine:

@@ -66,6 +66,10 @@ class Run(models.Model):
     terraform_version = models.CharField(max_length=40, blank=True)
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # When the run was last handed to the workers while holding its slot, and how often: a queued
+    # run whose task message was lost is sent again after RUN_DISPATCH_TIMEOUT (see reap_lost_runs).
+    dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dispatch_count = models.PositiveSmallIntegerField(default=0, editable=False)
     # Production gate: such a run stays queued, outside the queue, until a lead approves it.
     approval_required = models.BooleanField(default=False)
     approved_by = models.ForeignKey(

@@ -88,13 +88,17 @@ def run_dispatch(*, deployment_id: int) -> Run | None:
             return None
         deployment.active_run = run
         deployment.save(update_fields=["active_run"])
-
-        def send():
-            task_id = dispatch.send_task(dispatch.EXECUTE_RUN, run.pk)
-            Run.objects.filter(pk=run.pk).update(task_id=task_id)
-
-        transaction.on_commit(send)
+        run.dispatched_at, run.dispatch_count = timezone.now(), run.dispatch_count + 1
+        run.save(update_fields=["dispatched_at", "dispatch_count"])
+        transaction.on_commit(lambda: _send(run.pk))
     return run
+
+
+def _send(run_id: int) -> None:
+    """Hand a run to the workers. If the message is lost (broker down, worker lost before claiming),
+    the reaper sends it again after RUN_DISPATCH_TIMEOUT; a duplicate delivery does nothing."""
+    task_id = dispatch.send_task(dispatch.EXECUTE_RUN, run_id)
+    Run.objects.filter(pk=run_id).update(task_id=task_id)
 
 
 def run_transition(*, run: Run, status: str, note: str = "", **fields) -> None:
@@ -194,7 +198,8 @@ def run_approve(*, run: Run, user) -> Run:
 
 
 def reap_lost_runs() -> list[int]:
-    """Fail runs whose worker stopped sending heartbeats, so queues move on."""
+    """Fail runs whose worker stopped sending heartbeats, so queues move on; re-send runs no worker
+    started (see `redispatch_stuck_runs`). Returns the runs failed as lost."""
     deadline = timezone.now() - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
     lost = list(Run.objects.filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=deadline).select_related("deployment"))
     for run in lost:
@@ -209,4 +214,90 @@ def reap_lost_runs() -> list[int]:
                 "Terraform continues from the stored state."
             ),
         )
+    redispatch_stuck_runs()
     return [run.pk for run in lost]
+
+
+def redispatch_stuck_runs() -> list[int]:
+    """Runs that hold their deployment's slot but are still queued RUN_DISPATCH_TIMEOUT seconds after they
+    were handed to the workers: their task message was lost, or its worker died before claiming it.
+
+    Each is sent again (a duplicate delivery does nothing: only a queued run holding its slot is
+    claimed); after RUN_DISPATCH_ATTEMPTS sends it is failed with a message and the queue moves on.
+    Returns the runs sent again or failed."""
+    timeout = settings.RUN_DISPATCH_TIMEOUT
+    cutoff = timezone.now() - timedelta(seconds=timeout)
+    stuck = Deployment.objects.filter(active_run__status=RunStatus.QUEUED).filter(
+        Q(active_run__dispatched_at__lt=cutoff) | Q(active_run__dispatched_at__isnull=True)
+    )
+    handled = []
+    for run_id in stuck.values_list("active_run_id", flat=True):
+        with transaction.atomic():
+            run = Run.objects.select_for_update().select_related("deployment").get(pk=run_id)
+            deployment = Deployment.objects.select_for_update().get(pk=run.deployment_id)
+            if run.status != RunStatus.QUEUED or deployment.active_run_id != run.pk:
+                continue  # claimed or ended meanwhile
+            if run.dispatched_at is not None and run.dispatched_at >= cutoff:
+                continue
+            if run.dispatch_count >= settings.RUN_DISPATCH_ATTEMPTS:
+                transaction.on_commit(
+                    lambda run=run, count=run.dispatch_count: run_finish(
+                        run=run,
+                        status=RunStatus.FAILED,
+                        error=(
+                            f"No worker started this run: it was handed to the workers {count} times, "
+                            f"{timeout} seconds apart (RUN_DISPATCH_TIMEOUT), and stayed queued. Its task was lost, "
+                            "or no worker is running or every one is busy. Nothing was changed; its slot was freed "
+                            "so the queue moves on. Check the workers, then start the run again."
+                        ),
+                    )
+                )
+            else:
+                run.dispatched_at, run.dispatch_count = timezone.now(), run.dispatch_count + 1
+                run.save(update_fields=["dispatched_at", "dispatch_count"])
+                RunTransition.objects.create(
+                    run=run,
+                    status=run.status,
+                    note=f"no worker had started it after {timeout} s: handed to the workers again "
+                    f"(attempt {run.dispatch_count} of {settings.RUN_DISPATCH_ATTEMPTS})",
+                )
+                transaction.on_commit(lambda run_id=run.pk: _send(run_id))
+            handled.append(run.pk)
+    return handled
+
+
+def run_free_slot(*, deployment: Deployment, user) -> Run | None:
+    """An admin frees a deployment whose queue is stuck: the run holding the slot is failed (a worker
+    still running its Terraform stops it: its watchdog sees the run ended), any state lock it held is
+    released, and the next queued run starts. Audited."""
+    if not getattr(user, "is_superuser", False):
+        raise PermissionDenied("Only admins can free a deployment's slot.")
+    with transaction.atomic():
+        deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+        if deployment.active_run_id is None:
+            return None
+        run = Run.objects.select_for_update().get(pk=deployment.active_run_id)
+        audit_record(
+            actor=user,
+            action="deployment.free_slot",
+            obj=deployment,
+            run=run.pk,
+            status=run.status,
+            worker=run.worker,
+            heartbeat_at=run.heartbeat_at.isoformat() if run.heartbeat_at else None,
+        )
+    if run.is_finished:  # finished but still holding the slot: just free it
+        with transaction.atomic():
+            Deployment.objects.filter(pk=deployment.pk, active_run=run).update(active_run=None)
+            transaction.on_commit(lambda: run_dispatch(deployment_id=deployment.pk))
+        return run
+    was = "queued, never started by a worker" if run.status == RunStatus.QUEUED else f"{run.status} on {run.worker}"
+    run_finish(
+        run=run,
+        status=RunStatus.FAILED,
+        error=(
+            f"An admin ({user.get_username()}) freed this deployment's slot while this run was {was}. "
+            "If a worker was still running its Terraform, it stopped it. Check the log and the state, then deploy again."
+        ),
+    )
+    return run

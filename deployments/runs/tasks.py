@@ -4,12 +4,17 @@ The task names predate the rooms and stay as they were, so messages already
 queued, and Celery beat's schedule, keep finding them."""
 
 from celery import shared_task
+from celery.exceptions import Reject
 
-from deployments.runs import dispatch, executor, services
+from deployments.runs import dispatch, executor, services, shutdown
 
 
 @shared_task(name=dispatch.EXECUTE_RUN, acks_late=True, ignore_result=True)
 def execute_run(run_id: int) -> None:
+    shutdown.install_child_handlers()  # SIGTERM drains this run instead of exiting mid-apply
+    if shutdown.draining():
+        # A worker shutting down takes no new run: back to the queue, for another worker.
+        raise Reject(f"worker shutting down: run {run_id} is left to another worker", requeue=True)
     worker = getattr(execute_run.request, "hostname", None) or "worker"
     executor.run_execute(run_id=run_id, worker=worker)
 

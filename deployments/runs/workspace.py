@@ -19,8 +19,14 @@ class WorkspaceError(Exception):
 
 def workspace_create(*, run_id: int) -> Path:
     root = Path(settings.RUN_WORKSPACE_DIR)
-    root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"run-{run_id}-", dir=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f"run-{run_id}-", dir=root))
+    except OSError as error:
+        raise WorkspaceError(
+            f"The worker could not create this run's workspace under RUN_WORKSPACE_DIR ({root}): {error}. "
+            "Nothing was changed; an operator must fix the directory (space, permissions), then deploy again."
+        ) from None
 
 
 def workspace_remove(path: Path) -> None:

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -16,10 +17,10 @@ from django.utils import timezone
 
 from deployments.runs.choices import ACTIVE_STATUSES
 from deployments.runs.models import Deployment, Run
-from deployments.state.models import StateVersion
+from deployments.state.models import ErroredState, StateVersion
 from portal.audit import audit_record
 
-MAX_STATE_BYTES = 64 * 1024 * 1024
+MAX_STATE_BYTES = 64 * 1024 * 1024  # the endpoint reads bodies up to this itself (Django's own limit is 2.5 MiB)
 
 
 class StateError(Exception):
@@ -60,6 +61,11 @@ def backend_env(*, base_url: str, deployment_id: int, credential: RunCredential)
         "TF_HTTP_UNLOCK_ADDRESS": address,
         "TF_HTTP_USERNAME": credential.username,
         "TF_HTTP_PASSWORD": credential.password,
+        # Terraform retries a request that fails with a 5xx or no answer (Hangar's database restarting):
+        # up to 8 times, 1 to 10 s apart, so a short outage does not cost the state.
+        "TF_HTTP_RETRY_MAX": "8",
+        "TF_HTTP_RETRY_WAIT_MIN": "1",
+        "TF_HTTP_RETRY_WAIT_MAX": "10",
     }
 
 
@@ -92,37 +98,111 @@ def _lock_body(deployment: Deployment) -> dict:
     return deployment.lock_info or {"ID": deployment.lock_id}
 
 
-def state_write(*, deployment_id: int, body: bytes, lock_id: str | None, run: Run | None) -> StateVersion:
+def _parse(body: bytes) -> tuple[int, str]:
     if len(body) > MAX_STATE_BYTES:
-        raise StateError(413, f"State is larger than {MAX_STATE_BYTES} bytes.")
+        raise StateError(413, f"The state is larger than the limit of {MAX_STATE_BYTES} bytes; it was not stored.")
     try:
         state = json.loads(body)
-        serial, lineage = int(state["serial"]), str(state["lineage"])
+        return int(state["serial"]), str(state["lineage"])
     except (ValueError, KeyError, TypeError):
         raise StateError(400, "The body is not a Terraform state (JSON with serial and lineage).") from None
+
+
+def _store_forward(*, deployment: Deployment, body: bytes, serial: int, lineage: str, run: Run | None) -> StateVersion:
+    """Keep `body` as the next version if it moves the state forward (call with the deployment row locked)."""
+    current = state_current(deployment_id=deployment.pk)
+    sha256 = hashlib.sha256(body).hexdigest()
+    if current is not None:
+        if current.sha256 == sha256:
+            return current  # Terraform re-sent what we have: nothing to keep twice.
+        if lineage != current.lineage:
+            raise StateError(
+                409,
+                f"State lineage {lineage!r} differs from the stored {current.lineage!r}; refusing to replace it.",
+            )
+        if serial <= current.serial:
+            raise StateError(
+                409, f"State serial {serial} does not move forward from the stored serial {current.serial}."
+            )
+    return StateVersion.objects.create(
+        deployment=deployment, serial=serial, lineage=lineage, sha256=sha256, size=len(body), data=body, run=run
+    )
+
+
+def state_write(*, deployment_id: int, body: bytes, lock_id: str | None, run: Run | None) -> StateVersion:
+    serial, lineage = _parse(body)
     with transaction.atomic():
         deployment = Deployment.objects.select_for_update().get(pk=deployment_id)
         if not deployment.lock_id:
             raise StateError(423, "The state is not locked; lock it before writing.")
         if lock_id != deployment.lock_id:
             raise StateError(409, f"Lock ID {lock_id!r} does not hold the state lock.", _lock_body(deployment))
-        current = state_current(deployment_id=deployment_id)
-        sha256 = hashlib.sha256(body).hexdigest()
-        if current is not None:
-            if current.sha256 == sha256:
-                return current  # Terraform re-sent what we have: nothing to keep twice.
-            if lineage != current.lineage:
-                raise StateError(
-                    409,
-                    f"State lineage {lineage!r} differs from the stored {current.lineage!r}; refusing to replace it.",
-                )
-            if serial <= current.serial:
-                raise StateError(
-                    409, f"State serial {serial} does not move forward from the stored serial {current.serial}."
-                )
-        return StateVersion.objects.create(
-            deployment=deployment, serial=serial, lineage=lineage, sha256=sha256, size=len(body), data=body, run=run
+        return _store_forward(deployment=deployment, body=body, serial=serial, lineage=lineage, run=run)
+
+
+def state_seed(*, deployment_id: int, run: Run, terraform_version: str) -> StateVersion | None:
+    """Give a deployment with no state an empty one (serial 0, a new lineage) before its first apply.
+
+    Terraform 1.0's http backend, starting from no state, forgets what it applied when it saves twice
+    in one run, as an interrupted apply does (once on the interrupt, once at the end): the second save
+    re-reads the first and sends it back, so resources created meanwhile never reach the state. From
+    an existing state, both saves are right. Returns the new version, or None if one exists."""
+    body = json.dumps(
+        {
+            "version": 4,
+            "terraform_version": terraform_version,
+            "serial": 0,
+            "lineage": str(uuid.uuid4()),
+            "outputs": {},
+            "resources": [],
+        },
+        indent=2,
+    ).encode()
+    with transaction.atomic():
+        deployment = Deployment.objects.select_for_update().get(pk=deployment_id)
+        if state_current(deployment_id=deployment_id) is not None:
+            return None
+        serial, lineage = _parse(body)
+        return _store_forward(deployment=deployment, body=body, serial=serial, lineage=lineage, run=run)
+
+
+def errored_state_keep(*, run: Run, data: bytes) -> ErroredState:
+    """Keep the errored.tfstate a run's Terraform wrote when it could not save its state."""
+    return ErroredState.objects.create(
+        deployment_id=run.deployment_id, run=run, data=data, sha256=hashlib.sha256(data).hexdigest(), size=len(data)
+    )
+
+
+def errored_state_push(*, errored: ErroredState, user) -> StateVersion:
+    """An admin stores a kept errored state as the next state version: same lineage, a higher serial,
+    and no run or lock on the state meanwhile. Audited."""
+    body = bytes(errored.data)
+    serial, lineage = _parse(body)
+    with transaction.atomic():
+        deployment = Deployment.objects.select_for_update().get(pk=errored.deployment_id)
+        errored = ErroredState.objects.select_for_update().get(pk=errored.pk)
+        if errored.pushed_at:
+            raise StateError(409, f"Errored state #{errored.pk} was already pushed (serial {serial}).")
+        if deployment.active_run_id:
+            raise StateError(
+                409,
+                f"Run #{deployment.active_run_id} holds this deployment; push when it has ended (or free the slot).",
+            )
+        if deployment.lock_id:
+            raise StateError(409, "The state is locked; push when no Terraform holds it (or force-unlock it).")
+        version = _store_forward(deployment=deployment, body=body, serial=serial, lineage=lineage, run=errored.run)
+        errored.pushed_at, errored.pushed_by, errored.pushed_version = timezone.now(), user, version
+        errored.save(update_fields=["pushed_at", "pushed_by", "pushed_version"])
+        audit_record(
+            actor=user,
+            action="state.push_errored",
+            obj=deployment,
+            errored_state=errored.pk,
+            run=errored.run_id,
+            serial=serial,
+            sha256=errored.sha256,
         )
+    return version
 
 
 def state_lock(*, deployment_id: int, info: dict, run: Run | None = None) -> None:

@@ -15,8 +15,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from deployments.pages.rows import row_context, row_deployment
+from deployments.runs import services as run_services
 from deployments.state import services as state_services
-from deployments.state.models import StateVersion
+from deployments.state.models import ErroredState, StateVersion
 from deployments.state.services import StateError
 from onboarding.access import project_for_user
 
@@ -32,11 +33,41 @@ def _basic_auth(request) -> tuple[str, str]:
     return username, password
 
 
+READ_CHUNK = 256 * 1024
+MAX_LOCK_INFO_BYTES = 64 * 1024
+
+
+def _read_body(request, limit: int, what: str) -> bytes:
+    """The request body read from the server's stream in chunks, refused with 413 above `limit`.
+
+    Django's `request.body` is capped by DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB), which is meant for
+    forms, not for Terraform states; this endpoint sets its own limit instead."""
+    too_large = StateError(
+        413,
+        f"The {what} is larger than the limit of {limit} bytes that Hangar's state backend accepts; "
+        "it was not stored. Terraform keeps it in errored.tfstate, which Hangar attaches to the run.",
+    )
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise too_large
+    chunks, size = [], 0
+    while chunk := request.read(READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _json_body(request) -> dict | None:
-    if not request.body:
+    raw = _read_body(request, MAX_LOCK_INFO_BYTES, "lock info")
+    if not raw:
         return None
     try:
-        body = json.loads(request.body)
+        body = json.loads(raw)
     except ValueError:
         raise StateError(400, "The body is not JSON lock info.") from None
     if not isinstance(body, dict):
@@ -56,7 +87,10 @@ def state_endpoint(request, deployment_id: int):
             return HttpResponse(bytes(current.data), content_type="application/json")
         if request.method == "POST":
             state_services.state_write(
-                deployment_id=deployment_id, body=request.body, lock_id=request.GET.get("ID"), run=run
+                deployment_id=deployment_id,
+                body=_read_body(request, state_services.MAX_STATE_BYTES, "state"),
+                lock_id=request.GET.get("ID"),
+                run=run,
             )
             return HttpResponse(status=200)
         if request.method == "LOCK":
@@ -85,6 +119,11 @@ def deployment_state(request, slug, environment, target):
     )
     context = row_context(project, environment, target, deployment)
     context["page"] = Paginator(versions, 25).get_page(request.GET.get("page"))
+    context["errored_states"] = (
+        list(ErroredState.objects.filter(deployment=deployment).select_related("run", "pushed_by").defer("data"))
+        if deployment
+        else []
+    )
     return render(request, "deployments/deployment_state.html", context)
 
 
@@ -110,4 +149,53 @@ def deployment_force_unlock(request, slug, environment, target):
     if deployment is not None:
         state_services.state_force_unlock(deployment=deployment, user=request.user)
         messages.success(request, "The state lock was released. This was recorded in the audit trail.")
+    return redirect("deployment_state", slug=slug, environment=environment, target=target)
+
+
+def _errored_state(request, slug, environment, errored_id) -> ErroredState:
+    if not request.user.is_superuser:
+        raise PermissionDenied("Only admins can handle errored Terraform state: it may hold secrets.")
+    project = project_for_user(request.user, slug)
+    return get_object_or_404(
+        ErroredState, pk=errored_id, deployment__environment__project=project, deployment__environment__name=environment
+    )
+
+
+def errored_state_download(request, slug, environment, target, errored_id):
+    errored = _errored_state(request, slug, environment, errored_id)
+    response = HttpResponse(bytes(errored.data), content_type="application/json")
+    name = f"{errored.deployment.environment.gcp_project_id}-{target}-run-{errored.run_id}-errored.tfstate"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+def errored_state_push(request, slug, environment, target, errored_id):
+    errored = _errored_state(request, slug, environment, errored_id)
+    try:
+        version = state_services.errored_state_push(errored=errored, user=request.user)
+    except StateError as error:
+        messages.error(request, f"The errored state was not pushed: {error}")
+    else:
+        messages.success(
+            request,
+            f"Errored state #{errored.pk} is now state serial {version.serial}. This was recorded in the audit trail.",
+        )
+    return redirect("deployment_state", slug=slug, environment=environment, target=target)
+
+
+@require_POST
+def deployment_free_slot(request, slug, environment, target):
+    """An admin frees a stuck queue: the run holding the slot is failed and the next one starts."""
+    if not request.user.is_superuser:
+        raise PermissionDenied("Only admins can free a deployment's slot.")
+    project = project_for_user(request.user, slug)
+    deployment = row_deployment(project, environment, target)
+    run = run_services.run_free_slot(deployment=deployment, user=request.user) if deployment else None
+    if run is None:
+        messages.info(request, "No run holds this deployment's slot.")
+    else:
+        messages.success(
+            request, f"Run #{run.pk} no longer holds the slot; the next queued run starts. Recorded in the audit trail."
+        )
     return redirect("deployment_state", slug=slug, environment=environment, target=target)

@@ -68,8 +68,26 @@ def _exit_with_terraform() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+class _StopLetsCallsFinish(runner._ShutdownInterceptor):
+    """Terraform sends StopProvider when it is interrupted (a cancel, a worker draining): in-flight
+    calls should wind up and return, and Terraform then records what they did in its state. The
+    framework's interceptor instead shut the gRPC server down at once, aborting those calls: a resource
+    being created was made in the cloud but never reached the state, and the next apply failed with
+    "already exists". Here StopProvider is only acknowledged (Terraform makes no new calls after it);
+    the plugin ends on go-plugin's Shutdown, or when Terraform exits."""
+
+    def intercept_service(self, continuation, handler_call_details):
+        result = continuation(handler_call_details)
+        if handler_call_details.method == "/plugin.GRPCController/Shutdown":
+            self.stopped = True
+            if self.server:
+                self.server.stop(grace=5)
+        return result
+
+
 def main(argv: list[str] | None = None) -> None:
     _exit_with_terraform()
+    runner._ShutdownInterceptor = _StopLetsCallsFinish
     runner.run_provider(LocalCloudProvider(), argv or sys.argv)
 
 

@@ -232,3 +232,30 @@ def session_cookie(client, user) -> str:
     """A session a separate server accepts: it lives in the shared test database."""
     client.force_login(user)
     return client.cookies[django_settings.SESSION_COOKIE_NAME].value
+
+
+@pytest.fixture
+def run_here(live_server, media, localcloud, settings, tmp_path, monkeypatch):
+    """Runs executed in the test's own process (no Celery), against the live server's state backend.
+
+    For tests that reach into the executor (monkeypatching a service to fail)."""
+    from deployments.runs import dispatch, executor
+    from deployments.runs.services import run_start
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the live server's threads share the PostgreSQL test database")
+    settings.SITE_URL = live_server.url
+    settings.RUN_WORKSPACE_DIR = tmp_path / "runs"
+    settings.RUN_HEARTBEAT_INTERVAL = 1
+    monkeypatch.setattr(dispatch, "send_task", lambda name, *args: "")
+
+    def run(project, user, version, operation="apply", environment="dev", *, execute=True):
+        started = run_start(
+            project=project, environment=environment, target="local", version=version, operation=operation, user=user
+        )
+        if execute:
+            executor.run_execute(run_id=started.pk, worker="test-host")
+        started.refresh_from_db()
+        return started
+
+    return run

@@ -124,3 +124,60 @@ def test_a_fresh_heartbeat_is_left_alone(project, lead, v1):
     runs.run_dispatch(deployment_id=run.deployment_id)
     runs.run_claim(run_id=run.pk, worker="w")
     assert runs.reap_lost_runs() == []
+
+
+def test_a_queued_run_whose_task_was_lost_is_sent_again_then_failed(
+    project, lead, v1, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from deployments.runs import dispatch
+
+    sent = []
+    monkeypatch.setattr(dispatch, "send_task", lambda name, *args: sent.append(args) or f"task-{len(sent)}")
+    settings.RUN_DISPATCH_TIMEOUT, settings.RUN_DISPATCH_ATTEMPTS = 60, 3
+    first, second = start(project, lead), start(project, lead, operation="plan")
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.run_dispatch(deployment_id=first.deployment_id)
+    assert sent == [(first.pk,)]  # ... and the message is lost: no worker ever claims it
+
+    def later():
+        Run.objects.filter(pk=first.pk).update(dispatched_at=timezone.now() - timedelta(seconds=61))
+
+    assert runs.redispatch_stuck_runs() == []  # not yet due
+    for attempt in (2, 3):
+        later()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert runs.reap_lost_runs() == []
+        assert sent[-1] == (first.pk,) and len(sent) == attempt
+        assert Run.objects.get(pk=first.pk).dispatch_count == attempt
+    assert first.transitions.filter(note__contains="handed to the workers again (attempt 3 of 3)").exists()
+    later()
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.reap_lost_runs()
+    first.refresh_from_db()
+    assert first.status == RunStatus.FAILED and "No worker started this run" in first.error
+    assert Deployment.objects.get(pk=first.deployment_id).active_run_id == second.pk
+    assert sent[-1] == (second.pk,)
+
+
+def test_an_admin_frees_a_stuck_slot_from_the_state_page(
+    client, project, lead, admin_user, v1, monkeypatch, django_capture_on_commit_callbacks
+):
+    from deployments.runs import dispatch
+
+    monkeypatch.setattr(dispatch, "send_task", lambda name, *args: "")
+    stuck, waiting = start(project, lead), start(project, lead, operation="plan")
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.run_dispatch(deployment_id=stuck.deployment_id)
+    url = f"/projects/{project.slug}/deployments/dev/local/state/"
+    client.force_login(lead)
+    assert client.post(f"{url}free-slot/").status_code == 403
+    client.force_login(admin_user)
+    page = client.get(url)
+    assert b"Free the slot" in page.content and f"run #{stuck.pk}".encode() in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"{url}free-slot/").status_code == 302
+    stuck.refresh_from_db()
+    assert stuck.status == RunStatus.FAILED and "freed this deployment's slot" in stuck.error
+    assert Deployment.objects.get(pk=stuck.deployment_id).active_run_id == waiting.pk
+    event = AuditEvent.objects.get(action="deployment.free_slot")
+    assert event.actor == admin_user and event.details["run"] == stuck.pk and event.details["status"] == "queued"

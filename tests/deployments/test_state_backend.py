@@ -175,3 +175,41 @@ def test_an_admin_force_unlock_is_audited(make_run, deployment, admin_user):
     assert deployment.lock_id == ""
     event = AuditEvent.objects.get(action="state.force_unlock")
     assert event.actor == admin_user and event.details["lock"]["ID"] == "held-lock"
+
+
+def test_a_state_larger_than_djangos_upload_limit_is_stored(make_run, deployment, settings):
+    """Django refuses request.body above DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB); a state may be larger."""
+    _run, credential = make_run()
+    client = Client()
+    _locked(client, deployment, credential)
+    big = json.loads(_state(1))
+    big["outputs"] = {"blob": {"value": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 512 * 1024), "type": "string"}}
+    body = json.dumps(big).encode()
+    response = client.post(f"/state/{deployment.pk}/?ID=L1", body, content_type="application/json", **auth(credential))
+    assert response.status_code == 200, response.content[:200]
+    stored = StateVersion.objects.get(deployment=deployment)
+    assert stored.size == len(body) and bytes(stored.data) == body
+
+
+def test_a_state_above_the_limit_gets_413_with_a_clear_message(make_run, deployment, monkeypatch):
+    monkeypatch.setattr(state_backend, "MAX_STATE_BYTES", 1024)
+    _run, credential = make_run()
+    client = Client()
+    _locked(client, deployment, credential)
+    body = json.dumps(dict(json.loads(_state(1)), pad="y" * 2048)).encode()
+    response = client.post(f"/state/{deployment.pk}/?ID=L1", body, content_type="application/json", **auth(credential))
+    assert response.status_code == 413
+    assert b"larger than the limit of 1024 bytes" in response.content
+    assert not StateVersion.objects.exists()
+
+
+def test_terraform_saves_a_state_of_several_mebibytes(tmp_path, make_run, deployment, live_server):
+    (tmp_path / "main.tf").write_text(
+        'terraform {\n  backend "http" {}\n}\n\noutput "blob" {\n  value = format("%-3500000s", "x")\n}\n'
+    )
+    _run, credential = make_run()
+    assert terraform(tmp_path, credential, deployment, live_server, "init", "-input=false").returncode == 0
+    applied = terraform(tmp_path, credential, deployment, live_server, "apply", "-auto-approve", "-input=false")
+    assert applied.returncode == 0, applied.stderr
+    version = StateVersion.objects.get(deployment=deployment)
+    assert version.size > 3_500_000 and not (tmp_path / "errored.tfstate").exists()

@@ -9,12 +9,15 @@ from deployments.runs.choices import RunStatus
 from deployments.runs.models import Run
 from deployments.runs.services import run_start
 from tests.deployments.conftest import wait_for
-from tests.deployments.helpers import wait_finished
+from tests.deployments.helpers import assert_recovered, terraform_processes_using, wait_finished
 
 pytestmark = [pytest.mark.worker, pytest.mark.terraform, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_killed_worker_fails_its_run_and_the_next_run_proceeds(start_worker, worker_env, upload, project, lead):
+@pytest.mark.chaos
+def test_a_killed_worker_fails_its_run_and_the_next_run_proceeds(
+    start_worker, worker_env, upload, project, lead, tmp_path
+):
     # Each change takes a while in the local cloud, so the worker can be lost mid-apply.
     worker_env["LOCALCLOUD_LATENCY_MS"] = "1500"
     doomed = start_worker()
@@ -31,6 +34,10 @@ def test_a_killed_worker_fails_its_run_and_the_next_run_proceeds(start_worker, w
     wait_for(applying, timeout=120, message="the first run to be applying")
     doomed.kill()
     killed_at = timezone.now()
+    # Terraform dies with the worker (parent-death signal), before any reaper runs.
+    wait_for(
+        lambda: not terraform_processes_using(str(tmp_path / "runs")), timeout=15, message="Terraform to die with it"
+    )
     assert Run.objects.get(pk=running.pk).status == RunStatus.APPLYING
 
     worker_env["LOCALCLOUD_LATENCY_MS"] = "0"
@@ -46,6 +53,9 @@ def test_a_killed_worker_fails_its_run_and_the_next_run_proceeds(start_worker, w
     # The state lock the killed Terraform held was released, so the plan could run.
     running.deployment.refresh_from_db()
     assert running.deployment.lock_id == ""
+    # kill -9 of the worker's group: Terraform died with it (parent-death signal), nothing is left running.
+    assert terraform_processes_using(str(tmp_path / "runs")) == []
+    assert_recovered(running.deployment, workspace_dir=tmp_path / "runs")
 
 
 def test_cancel_interrupts_terraform_gracefully(start_worker, worker_env, upload, project, lead):
@@ -72,3 +82,7 @@ def test_cancel_interrupts_terraform_gracefully(start_worker, worker_env, upload
     )
     run.deployment.refresh_from_db()
     assert run.deployment.lock_id == "" and run.deployment.active_run_id is None
+    # What Terraform created before it stopped is in the state: the next apply continues from it.
+    again = run_start(project=project, environment="dev", target="local", version="0.1.0", operation="apply", user=lead)
+    wait_finished(again, timeout=120)
+    assert again.status == RunStatus.SUCCEEDED, again.error
