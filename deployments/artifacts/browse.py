@@ -12,7 +12,9 @@ from django.db.models import Count, QuerySet
 from django.utils.safestring import SafeString
 
 from deployments.artifacts.highlight import highlight, language_for
+from deployments.artifacts.metadata import METADATA_FILE
 from deployments.artifacts.models import Artifact
+from deployments.artifacts.project_file import ENVIRONMENTS
 from deployments.artifacts.selectors import project_artifacts
 from deployments.artifacts.services import artifact_read_file
 from deployments.runs.models import Deployment
@@ -149,7 +151,7 @@ def artifact_file_view(*, artifact: Artifact, path: str, limit: int = VIEW_LIMIT
 
 @dataclass(frozen=True)
 class DiffLine:
-    kind: str  # "hunk", "add", "del" or "ctx"
+    kind: str  # "file" (the ---/+++ headers), "hunk", "add", "del" or "ctx"
     text: str
 
 
@@ -166,21 +168,73 @@ class FileDiff:
 
 @dataclass(frozen=True)
 class Comparison:
-    files: list[FileDiff]
-    more_files: int = 0  # differing files left out to keep the page within DIFF_MAX_FILES / DIFF_MAX_LINES
+    """What differs between two versions: first the files people edit (`sources`: every environment's
+    main.yaml, the schema files, hangar.yaml), then the `terraform` generated from them.
+
+    The caps hold across both lists: sources are read first, so a huge source diff leaves the
+    Terraform out rather than the other way round. Differing files left out are counted per list."""
+
+    sources: list[FileDiff]
+    terraform: list[FileDiff]
+    more_sources: int = 0
+    more_terraform: int = 0
+
+    @property
+    def files(self) -> list[FileDiff]:
+        return [*self.sources, *self.terraform]
+
+    @property
+    def more_files(self) -> int:
+        return self.more_sources + self.more_terraform
+
+    @property
+    def terraform_total(self) -> int:
+        return len(self.terraform) + self.more_terraform
+
+    @property
+    def terraform_added(self) -> int:
+        return sum(diff.added for diff in self.terraform)
+
+    @property
+    def terraform_removed(self) -> int:
+        return sum(diff.removed for diff in self.terraform)
 
 
 def is_terraform_file(path: str) -> bool:
-    """What the diff compares: the rendered Terraform of every environment and the bundled modules."""
+    """The generated side of a diff: the Terraform of every environment and the bundled modules."""
     return (path.startswith("infrastructure/") and path.endswith(".tf")) or path.startswith("modules/")
 
 
-def _diff_lines(old_text: str, new_text: str) -> list[DiffLine]:
-    diff = difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), lineterm="", n=3)
+def is_source_file(path: str) -> bool:
+    """The side people edit: every other manifest file (main.yaml, schema JSON, hangar.yaml, ...).
+    metadata.yaml is never one: it changes with every build and the page header says what it holds."""
+    return path != METADATA_FILE and not is_terraform_file(path)
+
+
+def _source_order(environments: list[str]):
+    """main.yaml of each environment in the project's order, then the schemas, then the rest."""
+    position = {env: index for index, env in enumerate(environments)}
+
+    def key(path: str) -> tuple:
+        parts = path.split("/")
+        if len(parts) == 3 and parts[0] == "infrastructure" and parts[2] == "main.yaml":
+            return (0, position.get(parts[1], len(position)), path)
+        if path.startswith("infrastructure/bq_schemas/"):
+            return (1, 0, path)
+        return (2, 0, path)
+
+    return key
+
+
+def _diff_lines(old_text: str, new_text: str, *, old_name: str, new_name: str) -> list[DiffLine]:
+    diff = difflib.unified_diff(
+        old_text.splitlines(), new_text.splitlines(), fromfile=old_name, tofile=new_name, lineterm="", n=3
+    )
     lines = []
-    for line in diff:
-        if line.startswith(("---", "+++")) and not lines:
-            continue  # the two file headers; the page names the versions itself
+    for index, line in enumerate(diff):
+        if index < 2:
+            lines.append(DiffLine(kind="file", text=line))  # "--- from" and "+++ to"
+            continue
         kind = {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "ctx")
         lines.append(DiffLine(kind=kind, text=line if kind == "hunk" else line[1:]))
     return lines
@@ -196,28 +250,36 @@ def _text_or_note(artifact: Artifact | None, path: str) -> tuple[str, str]:
     return (text, "") if text is not None else ("", f"{path} is a binary file.")
 
 
-def artifact_diff(*, old: Artifact, new: Artifact) -> Comparison:
-    """Unified diffs of the Terraform files that differ between two versions, by path.
+@dataclass
+class _Budget:
+    files: int
+    lines: int
 
-    At most DIFF_MAX_FILES files are read and DIFF_MAX_LINES lines kept in all; the rest is counted in
-    `more_files` and each file's `more_lines`, so the page can say what it does not show."""
-    old_files = {path: sha for path, sha in old.manifest.get("files", {}).items() if is_terraform_file(path)}
-    new_files = {path: sha for path, sha in new.manifest.get("files", {}).items() if is_terraform_file(path)}
-    differing = [
-        path for path in sorted(old_files.keys() | new_files.keys()) if old_files.get(path) != new_files.get(path)
-    ]
-    budget = DIFF_MAX_LINES
+
+def _file_diffs(*, old: Artifact, new: Artifact, paths: list[str], budget: _Budget) -> list[FileDiff]:
+    old_files = old.manifest.get("files", {})
+    new_files = new.manifest.get("files", {})
     diffs = []
-    for path in differing[:DIFF_MAX_FILES]:
-        if budget <= 0:
+    for path in paths:
+        if budget.files <= 0 or budget.lines <= 0:
             break
+        budget.files -= 1
         status = "added" if path not in old_files else "removed" if path not in new_files else "changed"
         old_text, old_note = _text_or_note(old if path in old_files else None, path)
         new_text, new_note = _text_or_note(new if path in new_files else None, path)
         note = old_note or new_note
-        lines = [] if note else _diff_lines(old_text, new_text)
-        shown = lines[:budget]
-        budget -= len(shown)
+        lines = (
+            []
+            if note
+            else _diff_lines(
+                old_text,
+                new_text,
+                old_name=f"{old.version}/{path}" if path in old_files else "/dev/null",
+                new_name=f"{new.version}/{path}" if path in new_files else "/dev/null",
+            )
+        )
+        shown = lines[: budget.lines]
+        budget.lines -= len(shown)
         diffs.append(
             FileDiff(
                 path=path,
@@ -229,4 +291,49 @@ def artifact_diff(*, old: Artifact, new: Artifact) -> Comparison:
                 more_lines=len(lines) - len(shown),
             )
         )
-    return Comparison(files=diffs, more_files=len(differing) - len(diffs))
+    return diffs
+
+
+def artifact_diff(*, old: Artifact, new: Artifact) -> Comparison:
+    """Unified diffs of the files that differ between two versions, by path: the sources first
+    (`is_source_file`), then the generated Terraform (`is_terraform_file`).
+
+    At most DIFF_MAX_FILES files are read and DIFF_MAX_LINES lines kept in all, over both lists;
+    the rest is counted in `more_sources`, `more_terraform` and each file's `more_lines`, so the
+    page can say what it does not show."""
+    old_files = old.manifest.get("files", {})
+    new_files = new.manifest.get("files", {})
+    differing = [path for path in old_files.keys() | new_files.keys() if old_files.get(path) != new_files.get(path)]
+    sources = sorted((path for path in differing if is_source_file(path)), key=_source_order(list(ENVIRONMENTS)))
+    terraform = sorted(path for path in differing if is_terraform_file(path))
+    budget = _Budget(files=DIFF_MAX_FILES, lines=DIFF_MAX_LINES)
+    source_diffs = _file_diffs(old=old, new=new, paths=sources, budget=budget)
+    terraform_diffs = _file_diffs(old=old, new=new, paths=terraform, budget=budget)
+    return Comparison(
+        sources=source_diffs,
+        terraform=terraform_diffs,
+        more_sources=len(sources) - len(source_diffs),
+        more_terraform=len(terraform) - len(terraform_diffs),
+    )
+
+
+@dataclass(frozen=True)
+class BuildFacts:
+    """What one side of a comparison says about its build, from the manifest's metadata.yaml."""
+
+    version: str
+    builder: str
+    built_at: str
+    source_revision: str
+    hangar_version: str
+
+
+def build_facts(artifact: Artifact) -> BuildFacts:
+    metadata = artifact.manifest.get("metadata") or {}
+    return BuildFacts(
+        version=artifact.version,
+        builder=str(metadata.get("builder") or ""),
+        built_at=str(metadata.get("built_at") or ""),
+        source_revision=str(metadata.get("source_revision") or ""),
+        hangar_version=str(metadata.get("hangar_version") or ""),
+    )

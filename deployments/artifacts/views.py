@@ -123,7 +123,8 @@ def artifact_download(request, slug, version):
 
 
 def artifact_diff(request, slug):
-    """The rendered Terraform of two versions compared; defaults to the two newest."""
+    """Two versions compared: the files people edit first, then the generated Terraform, folded.
+    Defaults to the two newest."""
     project = project_for_user(request.user, slug)
     versions = list(project_artifacts(project).values_list("version", flat=True))
     old_version = request.GET.get("from") or (versions[1] if len(versions) > 1 else "")
@@ -139,8 +140,11 @@ def artifact_diff(request, slug):
             versions=versions,
             old=old,
             new=new,
+            comparison=comparison,
             diffs=comparison.files if comparison else None,
             more_files=comparison.more_files if comparison else 0,
+            old_facts=artifact_browse.build_facts(old) if old else None,
+            new_facts=artifact_browse.build_facts(new) if new else None,
         ),
     )
 

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import re
 import time
 import zipfile
 
@@ -11,9 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from deployments.artifacts.browse import VIEW_LIMIT, artifact_file_view
+from deployments.artifacts.browse import VIEW_LIMIT, artifact_file_view, is_terraform_file
 from deployments.artifacts.highlight import highlight
 from deployments.artifacts.models import Artifact
+from deployments.artifacts.project_file import ENVIRONMENTS
 from deployments.artifacts.services import artifact_upload, version_key
 from deployments.runs.models import Deployment, Run
 from onboarding.access import can_deploy
@@ -242,7 +244,8 @@ def test_the_starter_repository_download(client_for, member, project):
 def test_the_diff_shows_the_added_tables_module_block(client_for, member, project, stored):
     response = client_for(member).get(url("artifact_diff", project) + "?from=0.1.0&to=0.2.0")
     assert response.status_code == 200
-    diffs = {diff.path: diff for diff in response.context["diffs"]}
+    comparison = response.context["comparison"]
+    diffs = {diff.path: diff for diff in comparison.terraform}
     assert set(diffs) == {
         f"infrastructure/{env}/{name}" for env in ("dev", "test", "prod") for name in ("main.tf", "outputs.tf")
     }
@@ -251,7 +254,7 @@ def test_the_diff_shows_the_added_tables_module_block(client_for, member, projec
     added = [line.text for line in main.lines if line.kind == "add"]
     assert added[:3] == ["", 'module "table_example_reports--events" {', '  source = "../../modules/local/table"']
     assert '<span class="d-add">+module &quot;table_example_reports--events&quot; {</span>' in response.text
-    assert "main.yaml" not in "".join(diffs)  # only Terraform is compared
+    assert [diff.path for diff in comparison.sources] == [f"infrastructure/{env}/main.yaml" for env in ENVIRONMENTS]
 
 
 def test_the_diff_shows_added_and_removed_files(client_for, member, project, upload):
@@ -262,7 +265,7 @@ def test_the_diff_shows_added_and_removed_files(client_for, member, project, upl
         diff.path: diff for diff in client.get(url("artifact_diff", project) + "?from=0.1.0&to=0.2.0").context["diffs"]
     }
     assert forward["modules/local/table/main.tf"].status == "added"
-    assert all(line.kind in ("hunk", "add") for line in forward["modules/local/table/main.tf"].lines)
+    assert all(line.kind in ("file", "hunk", "add") for line in forward["modules/local/table/main.tf"].lines)
     backward = client.get(url("artifact_diff", project) + "?from=0.2.0&to=0.1.0")
     removed = {diff.path: diff for diff in backward.context["diffs"]}["modules/local/table/main.tf"]
     assert removed.status == "removed" and removed.added == 0 and removed.removed > 0
@@ -283,24 +286,120 @@ def test_the_same_version_twice_has_no_difference(client_for, member, project, s
 def test_a_large_diff_is_cut_and_the_page_says_so(client_for, member, project, stored, monkeypatch):
     from deployments.artifacts import browse
 
+    page = url("artifact_diff", project) + "?from=0.1.0&to=0.2.0"
     monkeypatch.setattr(browse, "DIFF_MAX_FILES", 2)
-    response = client_for(member).get(url("artifact_diff", project) + "?from=0.1.0&to=0.2.0")
-    assert len(response.context["diffs"]) == 2 and response.context["more_files"] == 4
-    assert "6 files differ" in response.text
+    response = client_for(member).get(page)
+    comparison = response.context["comparison"]
+    assert [diff.path for diff in comparison.sources] == [
+        "infrastructure/dev/main.yaml",
+        "infrastructure/test/main.yaml",
+    ]
+    assert comparison.terraform == [] and comparison.more_sources == 1 and comparison.more_terraform == 6
+    assert len(response.context["diffs"]) == 2 and response.context["more_files"] == 7
+    assert "9 files differ" in response.text
     assert (
-        "… 4 more files not shown; download both versions" in response.text
+        "… 7 more files not shown; download both versions" in response.text
         and "to compare them in full" in response.text
     )
+    assert "Generated Terraform: 6 files changed" in response.text  # counted even when none is shown
+
+    monkeypatch.setattr(browse, "DIFF_MAX_FILES", 4)  # the files left after the sources go to the Terraform
+    comparison = client_for(member).get(page).context["comparison"]
+    assert len(comparison.sources) == 3 and len(comparison.terraform) == 1 and comparison.more_terraform == 5
 
     monkeypatch.setattr(browse, "DIFF_MAX_FILES", 100)
     monkeypatch.setattr(browse, "DIFF_MAX_LINES", 3)
-    response = client_for(member).get(url("artifact_diff", project) + "?from=0.1.0&to=0.2.0")
+    response = client_for(member).get(page)
     [first] = response.context["diffs"]
-    assert len(first.lines) == 3 and first.more_lines == 11 and first.added == 10  # counts cover the whole file
-    assert response.context["more_files"] == 5
+    assert first.path == "infrastructure/dev/main.yaml"
+    assert [line.kind for line in first.lines] == ["file", "file", "hunk"]
+    assert first.added == 3 and first.more_lines > 0  # counts cover the whole file
+    assert response.context["more_files"] == 8
     assert (
         f"… {first.more_lines} more lines not shown; download both versions to compare them in full." in response.text
     )
+
+
+EVENTS_SCHEMA = json.dumps([{"name": "event_id", "type": "STRING", "mode": "REQUIRED"}], indent=2).encode()
+
+
+@pytest.fixture
+def edited(project, member, tmp_path, media):
+    """0.2.0 adds the events table to every main.yaml, with a new schema file, and escapes nothing itself."""
+    for version, options in (
+        ("0.1.0", {}),
+        (
+            "0.2.0",
+            {
+                "tables": ("summary", "events"),
+                "description": "<script>alert(1)</script>",
+                "extra": {"events.json": EVENTS_SCHEMA},
+            },
+        ),
+    ):
+        artifact_upload(project=project, fileobj=io.BytesIO(build(tmp_path, version, **options)), user=member)
+
+
+def test_the_diff_shows_what_people_edit_first_and_folds_the_generated_terraform(client_for, member, project, edited):
+    response = client_for(member).get(url("artifact_diff", project) + "?from=0.1.0&to=0.2.0")
+    assert response.status_code == 200
+    comparison = response.context["comparison"]
+    assert [diff.path for diff in comparison.sources] == [
+        *(f"infrastructure/{env}/main.yaml" for env in ENVIRONMENTS),
+        "infrastructure/bq_schemas/events.json",
+    ]
+    main = comparison.sources[0]
+    assert main.status == "changed" and main.added > 0
+    assert [line.text for line in main.lines[:2]] == [
+        "--- 0.1.0/infrastructure/dev/main.yaml",
+        "+++ 0.2.0/infrastructure/dev/main.yaml",
+    ]
+    assert main.lines[2].kind == "hunk" and re.fullmatch(r"@@ -\d+,\d+ \+\d+,\d+ @@", main.lines[2].text)
+    assert {"ctx", "add", "del"} <= {line.kind for line in main.lines}  # the description line changed
+    schema = comparison.sources[-1]
+    lines = EVENTS_SCHEMA.decode().splitlines()
+    assert schema.status == "added" and schema.added == len(lines) and schema.removed == 0
+    assert [line.text for line in schema.lines[:3]] == [
+        "--- /dev/null",
+        "+++ 0.2.0/infrastructure/bq_schemas/events.json",
+        f"@@ -0,0 +1,{len(lines)} @@",
+    ]
+    assert [line.text for line in schema.lines[3:]] == lines and {line.kind for line in schema.lines[3:]} == {"add"}
+    assert all(is_terraform_file(diff.path) for diff in comparison.terraform) and len(comparison.terraform) == 6
+    assert "metadata.yaml" not in [diff.path for diff in comparison.files]
+
+    text = response.text
+    details = text.index('<details class="generated-terraform">')
+    assert text.index('<code class="file-path">infrastructure/dev/main.yaml</code>') < details
+    assert text.index('<code class="file-path">infrastructure/bq_schemas/events.json</code>') < details
+    assert details < text.index('<code class="file-path">infrastructure/dev/main.tf</code>')
+    added = sum(diff.added for diff in comparison.terraform)
+    removed = sum(diff.removed for diff in comparison.terraform)
+    assert (
+        f'<summary>Generated Terraform: 6 files changed (<span class="plus">+{added}</span> '
+        f'<span class="minus">−{removed}</span>)</summary>'
+    ) in text
+    assert '<span class="d-hunk">@@ -0,0 +1,' in text and "<details open" not in text
+    assert '<code class="file-path">metadata.yaml</code>' not in text
+    for version in ("0.1.0", "0.2.0"):  # each side's build facts, from the manifests, in the header
+        built_at = Artifact.objects.get(version=version).manifest["metadata"]["built_at"]
+        assert f"built {built_at} by tests" in text
+
+
+def test_the_diff_escapes_the_sources(client_for, member, project, edited):
+    text = client_for(member).get(url("artifact_diff", project) + "?from=0.1.0&to=0.2.0").text
+    assert "<script>alert(1)" not in text
+    assert '<span class="d-add">+          description: &lt;script&gt;alert(1)&lt;/script&gt;</span>' in text
+
+
+def test_a_member_of_another_team_cannot_compare(client_for, make_user, project, edited):
+    from onboarding.models import Membership, Role, Team
+
+    stranger = make_user("carol")
+    other = Team.objects.create(slug="other-team", name="Other team")
+    Membership.objects.create(team=other, user=stranger, role=Role.MEMBER)
+    response = client_for(stranger).get(url("artifact_diff", project) + "?from=0.1.0&to=0.2.0")
+    assert response.status_code == 404
 
 
 def test_a_diff_with_an_unknown_version_is_404(client_for, member, project, stored):

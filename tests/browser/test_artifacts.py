@@ -45,11 +45,20 @@ def test_a_member_uploads_reads_and_compares_artifacts(live_server, login, membe
     page.get_by_role("link", name="Changes since 0.1.0").click()
     expect(page.locator("#diff-from")).to_have_value("0.1.0")
     expect(page.locator("#diff-to")).to_have_value("0.2.0")
-    expect(page.locator(".file-diff").first).to_contain_text("infrastructure/dev/main.tf")
-    expect(page.locator(".d-add", has_text='module "table_example_reports--events"').first).to_be_visible()
+    # What people edit comes first; the generated Terraform is folded until opened.
+    expect(page.locator(".file-diff").first).to_contain_text("infrastructure/dev/main.yaml")
+    expect(page.locator(".d-add", has_text="- name: events").first).to_be_visible()
+    generated = page.locator("details.generated-terraform")
+    expect(generated.locator("summary")).to_contain_text("Generated Terraform: 6 files changed")
+    module_block = page.locator(".d-add", has_text='module "table_example_reports--events"').first
+    expect(module_block).to_be_hidden()
+    generated.locator("summary").click()
+    expect(module_block).to_be_visible()
 
     # The form compares any two versions: the other way round, the block is removed.
     page.locator("#diff-from").select_option("0.2.0")
     page.locator("#diff-to").select_option("0.1.0")
     page.get_by_role("button", name="Compare").click()
+    expect(page.locator(".d-del", has_text="- name: events").first).to_be_visible()
+    page.locator("details.generated-terraform summary").click()
     expect(page.locator(".d-del", has_text='module "table_example_reports--events"').first).to_be_visible()
