@@ -62,3 +62,25 @@ def test_a_member_uploads_reads_and_compares_artifacts(live_server, login, membe
     expect(page.locator(".d-del", has_text="- name: events").first).to_be_visible()
     page.locator("details.generated-terraform summary").click()
     expect(page.locator(".d-del", has_text='module "table_example_reports--events"').first).to_be_visible()
+
+
+@pytest.mark.usefixtures("media")
+def test_a_very_long_line_in_a_diff_scrolls_inside_its_file(live_server, login, member, project, tmp_path):
+    import io
+
+    from deployments.artifacts.services import artifact_upload
+
+    for version, description in (("0.1.0", "Reports"), ("0.2.0", "wide" * 600)):
+        source = write_project(tmp_path / f"src-{version}", tables=["summary"], description=description)
+        built = build_artifact(source_dir=source, version=version, project_slug=project.slug, builder="ci")
+        artifact_upload(project=project, fileobj=io.BytesIO(built.content), user=member)
+    page = login(member, PASSWORD)
+    page.goto(f"{live_server.url}/projects/{project.slug}/artifacts/diff/?from=0.1.0&to=0.2.0")
+    wide = page.locator(".d-add", has_text="widewide").first
+    expect(wide).to_be_visible()
+    widths = page.evaluate(
+        "() => ({page: document.documentElement.scrollWidth, window: window.innerWidth,"
+        " pre: document.querySelector('pre.diff').scrollWidth, box: document.querySelector('pre.diff').clientWidth})"
+    )
+    assert widths["page"] <= widths["window"], widths  # the page itself never scrolls sideways
+    assert widths["pre"] > widths["box"], widths  # the file's own box does
