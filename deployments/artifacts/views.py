@@ -93,6 +93,7 @@ def artifact_detail(request, slug, version):
             metadata=artifact.manifest.get("metadata", {}),
             folders=artifact_browse.artifact_file_tree(artifact),
             previous=artifact_browse.artifact_previous(artifact),
+            may_deploy=can_deploy(request.user, project),
         ),
     )
 

@@ -4,9 +4,11 @@ including rows never deployed, sortable by every column."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
-from deployments.runs.choices import Target
+from deployments.artifacts.models import Artifact
+from deployments.artifacts.selectors import project_artifacts
+from deployments.runs.choices import FINAL_STATUSES, Operation, Target
 from deployments.runs.models import Deployment, Run
 from onboarding.models import Environment, Project
 
@@ -15,6 +17,7 @@ SORT_KEYS = {
     "target": lambda row: (row.target, row.environment.position),
     "version": lambda row: (row.version_key, row.environment.position),
     "status": lambda row: (row.status or "", row.environment.position),
+    "last_run": lambda row: (row.run_at.timestamp() if row.run_at else 0, row.environment.position),
     "deployed_by": lambda row: (row.deployed_by or "", row.environment.position),
     "deployed_at": lambda row: (row.deployed_at.timestamp() if row.deployed_at else 0, row.environment.position),
 }
@@ -28,7 +31,35 @@ class DeploymentRow:
 
     @property
     def run(self) -> Run | None:
+        """The run that says most about the row now: the one running, else the last one (the Last run column)."""
         return self.deployment.current_run if self.deployment else None
+
+    @property
+    def run_at(self) -> datetime | None:
+        run = self.run
+        return (run.finished_at or run.started_at or run.created_at) if run else None
+
+    @property
+    def last_run(self) -> Run | None:
+        """The latest run that finished, whatever its operation and outcome."""
+        return self.deployment.last_run if self.deployment else None
+
+    @property
+    def last_run_operation(self) -> str | None:
+        return self.last_run.operation if self.last_run else None
+
+    @property
+    def last_run_status(self) -> str | None:
+        return self.last_run.status if self.last_run else None
+
+    @property
+    def last_run_at(self) -> datetime | None:
+        return self.last_run.finished_at if self.last_run else None
+
+    @property
+    def deployed_run(self) -> Run | None:
+        """The successful apply that deployed the row's version; None when nothing is deployed."""
+        return self.deployment.deployed_run if self.deployment and self.deployment.deployed_artifact_id else None
 
     @property
     def version(self) -> str | None:
@@ -42,16 +73,17 @@ class DeploymentRow:
 
     @property
     def status(self) -> str | None:
+        """The status of the run running now, else of the last one."""
         return self.run.status if self.run else None
 
     @property
     def deployed_by(self) -> str | None:
-        run = self.run
+        run = self.deployed_run
         return run.requested_by.get_username() if run and run.requested_by else None
 
     @property
     def deployed_at(self) -> datetime | None:
-        run = self.run
+        run = self.deployed_run
         return (run.finished_at or run.created_at) if run else None
 
 
@@ -73,8 +105,18 @@ def project_deployments(project: Project) -> QuerySet[Deployment]:
     return Deployment.objects.filter(environment__project=project).select_related(
         "environment",
         "deployed_artifact",
+        "deployed_run__requested_by",
         "last_run__artifact",
         "last_run__requested_by",
         "active_run__artifact",
         "active_run__requested_by",
+    )
+
+
+def deploy_versions(project: Project) -> QuerySet[Artifact]:
+    """The Deploy form's versions, newest first, each with `last_plan_status`: the outcome of
+    the latest finished plan of that version on any environment or target (None: never planned)."""
+    last_plan = Run.objects.filter(artifact=OuterRef("pk"), operation=Operation.PLAN, status__in=FINAL_STATUSES)
+    return project_artifacts(project).annotate(
+        last_plan_status=Subquery(last_plan.order_by("-finished_at", "-id").values("status")[:1])
     )

@@ -13,7 +13,7 @@ from deployments.artifacts.selectors import project_artifacts
 from deployments.errors import error_text
 from deployments.pages.forms import DeployForm
 from deployments.pages.rows import row_context, row_deployment
-from deployments.pages.selectors import SORT_KEYS, deployment_rows
+from deployments.pages.selectors import SORT_KEYS, deploy_versions, deployment_rows
 from deployments.runs import services as runs
 from deployments.runs.choices import Operation
 from onboarding.access import can_deploy, project_for_user
@@ -23,25 +23,32 @@ TABLE_COLUMNS = [
     ("environment", "Environment"),
     ("target", "Target"),
     ("version", "Version"),
-    ("status", "Status"),
     ("deployed_by", "Deployed by"),
     ("deployed_at", "Deployed at"),
+    ("last_run", "Last run"),
 ]
 
 
-def _table_context(request, project) -> dict:
+def _sort(request) -> str:
     sort = request.GET.get("sort", "environment")
-    if sort.lstrip("-") not in SORT_KEYS:
-        sort = "environment"
-    page = Paginator(deployment_rows(project=project, sort=sort), 10).get_page(request.GET.get("page"))
+    return sort if sort.lstrip("-") in SORT_KEYS else "environment"
+
+
+def _table_context(request, project, rows=None) -> dict:
+    sort = _sort(request)
+    rows = deployment_rows(project=project, sort=sort) if rows is None else rows
+    page = Paginator(rows, 10).get_page(request.GET.get("page"))
     return {"page": page, "sort": sort, "columns": TABLE_COLUMNS}
 
 
 def project_deploy(request, slug):
     """The "Deploy cloud infrastructure" tab: the form and the deployments table."""
     project = project_for_user(request.user, slug)
-    artifacts = list(project_artifacts(project))
-    form = DeployForm(request.POST or None, project=project, artifacts=artifacts)
+    artifacts = list(deploy_versions(project))
+    rows = deployment_rows(project=project, sort=_sort(request))
+    form = DeployForm(
+        request.POST or None, project=project, artifacts=artifacts, rows=rows, version=request.GET.get("version")
+    )
     if request.method == "POST":
         operation = request.POST.get("operation", Operation.APPLY)
         if form.is_valid():
@@ -61,7 +68,7 @@ def project_deploy(request, slug):
             "form": form,
             "has_artifacts": bool(artifacts),
             "may_deploy": can_deploy(request.user, project),
-            **_table_context(request, project),
+            **_table_context(request, project, rows),
         },
     )
 

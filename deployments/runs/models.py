@@ -25,6 +25,10 @@ class Deployment(models.Model):
     deployed_artifact = models.ForeignKey(
         Artifact, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
+    # The successful apply that deployed `deployed_artifact` (who, when); None when nothing is deployed.
+    deployed_run = models.ForeignKey(
+        "Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     # Terraform's state lock (the http backend's LOCK/UNLOCK).
     lock_id = models.CharField(max_length=64, blank=True)
     lock_run = models.ForeignKey("Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -146,9 +146,11 @@ def run_finish(*, run: Run, status: str, error: str = "", note: str = "") -> Non
         deployment.last_run = run
         if status == RunStatus.SUCCEEDED and run.operation == Operation.APPLY:
             deployment.deployed_artifact = run.artifact
+            deployment.deployed_run = run
         elif status == RunStatus.SUCCEEDED and run.operation == Operation.DESTROY:
             deployment.deployed_artifact = None
-        deployment.save(update_fields=["active_run", "last_run", "deployed_artifact"])
+            deployment.deployed_run = None
+        deployment.save(update_fields=["active_run", "last_run", "deployed_artifact", "deployed_run"])
         transaction.on_commit(lambda: run_dispatch(deployment_id=deployment.pk))
         transaction.on_commit(lambda: run_finished.send(sender=Run, run=run))
 
