@@ -169,7 +169,8 @@ def _impersonations(account: ServiceAccount, source: str) -> list[Block]:
 COMPOSER_USER_ROLE = "roles/composer.user"
 
 
-def _label_part(text: str) -> str:
+def label_part(text: str) -> str:
+    """What a module label keeps of free text (plans name their resources back from labels)."""
     return re.sub(r"[^A-Za-z0-9_-]", "_", text)
 
 
@@ -224,7 +225,7 @@ def _shared(composer: Composer, module_source) -> tuple[list[Block], list[Block]
     for group in sorted({member.group for member in composer.shared.members}):
         blocks.append(
             _module(
-                f"composer_user_{_label_part(group)}",
+                f"composer_user_{label_part(group)}",
                 module_source("project_iam_member"),
                 [
                     Attribute("project_id", PROJECT_ID),
@@ -265,9 +266,14 @@ def _dataset(dataset: Dataset, source: str) -> Block:
     )
 
 
+def table_label(dataset_name: str, table_name: str) -> str:
+    """The module label of a table: plans and the deletion-protection check read it back."""
+    return f"table_{dataset_name}--{table_name}"
+
+
 def _table_label(dataset: Dataset, table: Table) -> str:
     # Dataset and table names never contain '-', so '--' cannot make two tables collide.
-    return f"table_{dataset.name}--{table.name}"
+    return table_label(dataset.name, table.name)
 
 
 def _table(dataset: Dataset, table: Table, label: str, source: str) -> Block:

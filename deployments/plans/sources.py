@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from deployments.dsl.compiler import label_part, table_label
 from deployments.dsl.errors import DslError
 from deployments.dsl.validation import _json_with_offsets, _line_column
 from deployments.dsl.yaml_loader import load_yaml, mapping_pairs, position, scalar_value
@@ -49,11 +50,6 @@ KIND_LABELS = {
     "shared_member": "shared composer member",
     "composer_user": "Composer User grant",
 }
-
-
-def label_part(text: str) -> str:
-    """What the compiler keeps of free text in a module label."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", text)
 
 
 # Module labels the compiler writes (docs/dsl.md "Module names"), most specific first.
@@ -160,7 +156,7 @@ def dsl_objects(text: str, filename: str) -> dict[str, DslObject]:
             add(
                 "table",
                 f"{name}.{table_name}",
-                f"table_{name}--{table_name}",
+                table_label(name, table_name),
                 table_node,
                 schema_file=schema_file,
             )
