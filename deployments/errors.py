@@ -17,6 +17,15 @@ def call_service(service, **kwargs):
         raise PermissionDenied(str(error)) from None
 
 
+def call_service_conflicts(service, **kwargs):
+    """Like call_service, but a refusal because of the object's state (a ValidationError) is raised as it is,
+    for the caller to answer 409 Conflict."""
+    try:
+        return service(**kwargs)
+    except DjangoPermissionDenied as error:
+        raise PermissionDenied(str(error)) from None
+
+
 def error_text(error: Exception) -> str:
     """The message a page shows for a refused action."""
     if isinstance(error, DjangoValidationError):

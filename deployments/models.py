@@ -3,7 +3,17 @@
 Importing them here lets Django find them; code imports them from their room."""
 
 from deployments.artifacts.models import Artifact, artifact_upload_to
+from deployments.plans.models import SavedPlan
 from deployments.runs.models import Deployment, LogLine, Run, RunTransition
 from deployments.state.models import StateVersion
 
-__all__ = ["Artifact", "Deployment", "LogLine", "Run", "RunTransition", "StateVersion", "artifact_upload_to"]
+__all__ = [
+    "Artifact",
+    "Deployment",
+    "LogLine",
+    "Run",
+    "RunTransition",
+    "SavedPlan",
+    "StateVersion",
+    "artifact_upload_to",
+]

@@ -75,6 +75,13 @@ class Environment(models.Model):
     name = models.CharField(max_length=10, choices=NAMES)
     gcp_project_id = models.CharField("GCP project id", max_length=30, unique=True)
     position = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Whether a confirmed-by-nobody plan is applied at once. Even then, a plan that destroys or replaces
+    # anything waits for a person. New projects: on for dev and test, off for prod.
+    auto_apply = models.BooleanField(
+        "Apply automatically",
+        default=True,
+        help_text="Apply plans that destroy and replace nothing without waiting for a confirmation.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "name"], name="one_environment_per_name")]

@@ -11,6 +11,8 @@ import re
 from django.core.exceptions import ValidationError
 
 ENVIRONMENTS = ("dev", "test", "prod")
+# Environments whose plans wait for a person by default (Environment.auto_apply off).
+MANUAL_APPLY_ENVIRONMENTS = ("prod",)
 ENVIRONMENT_LABELS = {"dev": "Development", "test": "Test", "prod": "Production"}
 
 _SCID = re.compile(r"(?:sc-?)?\s*([0-9]+)", re.IGNORECASE)

@@ -8,6 +8,7 @@ from onboarding.access import can_register_in, is_team_lead, role_in_team
 from onboarding.models import Environment, Membership, Project, Role, Team
 from onboarding.naming import (
     ENVIRONMENTS,
+    MANUAL_APPLY_ENVIRONMENTS,
     gcp_project_id,
     normalise_service_control_id,
     project_slug,
@@ -143,7 +144,13 @@ def project_register(
         with transaction.atomic():
             project = Project.objects.create(team=team, service_control_id=scid, name=name, slug=slug, created_by=user)
             Environment.objects.bulk_create(
-                Environment(project=project, name=env, gcp_project_id=gcp_project_id(scid, name, env), position=i)
+                Environment(
+                    project=project,
+                    name=env,
+                    gcp_project_id=gcp_project_id(scid, name, env),
+                    position=i,
+                    auto_apply=env not in MANUAL_APPLY_ENVIRONMENTS,
+                )
                 for i, env in enumerate(ENVIRONMENTS)
             )
             audit_record(actor=user, action="project.register", obj=project, team=team.slug)
@@ -151,6 +158,21 @@ def project_register(
         # The unique constraint, not a prior read, decides: concurrent submissions cannot both win.
         raise ProjectAlreadyRegistered(slug) from None
     return project
+
+
+def environment_set_auto_apply(*, environment: Environment, auto_apply: bool, user) -> Environment:
+    """Team leads decide whether an environment applies plans that destroy nothing without a confirmation."""
+    project = environment.project
+    if not is_team_lead(user, project.team):
+        raise PermissionDenied(f"Only a lead of {project.team} can change how {environment} applies plans.")
+    if not isinstance(auto_apply, bool):
+        raise ValidationError({"auto_apply": "auto_apply is true or false."})
+    if environment.auto_apply != auto_apply:
+        with transaction.atomic():
+            environment.auto_apply = auto_apply
+            environment.save(update_fields=["auto_apply"])
+            audit_record(actor=user, action="environment.auto_apply", obj=environment, auto_apply=auto_apply)
+    return environment
 
 
 def project_set_prod_approval(*, project: Project, required: bool, user) -> Project:

@@ -16,6 +16,7 @@ urlpatterns = [
         for tab in ("details",)
     ],
     path("projects/<slug:slug>/details/approval/", views.project_prod_approval, name="project_prod_approval"),
+    path("projects/<slug:slug>/details/auto-apply/", views.project_auto_apply, name="project_auto_apply"),
     path("teams/", views.team_list, name="team_list"),
     path("teams/new/", views.team_create, name="team_create"),
     path("teams/<slug:slug>/", views.team_detail, name="team_detail"),

@@ -206,3 +206,23 @@ def project_prod_approval(request, slug):
     except PermissionDenied as error:
         messages.error(request, str(error))
     return redirect("project_details", slug=slug)
+
+
+@require_POST
+def project_auto_apply(request, slug):
+    """Team leads choose, per environment, whether plans that destroy nothing are applied without a confirmation."""
+    project = project_for_user(request.user, slug)
+    wanted = set(request.POST.getlist("auto_apply"))
+    try:
+        changed = [
+            environment.label
+            for environment in project.environments.all()
+            if environment.auto_apply != (environment.name in wanted)
+            and services.environment_set_auto_apply(
+                environment=environment, auto_apply=environment.name in wanted, user=request.user
+            )
+        ]
+        messages.success(request, f"Saved: {', '.join(changed)}." if changed else "Nothing changed.")
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    return redirect("project_details", slug=slug)

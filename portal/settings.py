@@ -244,6 +244,8 @@ RUN_DISPATCH_ATTEMPTS = env_int("RUN_DISPATCH_ATTEMPTS", 5)
 RUN_DB_RETRY_SECONDS = env_int("RUN_DB_RETRY_SECONDS", 60)
 # A worker told to stop (SIGTERM) lets its runs finish for this long, then cancels them gracefully.
 RUN_DRAIN_TIMEOUT = env_int("RUN_DRAIN_TIMEOUT", 600)
+# A planned run that waits for a person keeps its slot this long, then is discarded as expired.
+PLAN_CONFIRM_TIMEOUT = env_int("PLAN_CONFIRM_TIMEOUT", 24 * 3600)
 RUN_WORKSPACE_DIR = Path(env_str("RUN_WORKSPACE_DIR", str(VAR_DIR / "runs")))
 # Every Terraform process runs in a bubblewrap sandbox; "off" is unsafe (see docs/security.md).
 RUN_SANDBOX = env_str("RUN_SANDBOX", "on").lower()

@@ -18,9 +18,7 @@ from deployments.live import wakeups as live
 from deployments.runs.logs import sees_tracebacks, visible_log_lines
 from deployments.runs.models import Run
 from deployments.runs.selectors import run_for_user
-from deployments.runs.services import can_approve
-from deployments.runs.views import run_parts_shared
-from onboarding.access import can_deploy
+from deployments.runs.views import run_parts_shared, user_rights, with_actions
 
 BATCH = 500
 
@@ -63,16 +61,13 @@ def _read(run_id: int, after: int, user) -> Step:
 
 
 def _render_parts(shared: dict, rights: tuple[bool, bool], request) -> str:
-    may_deploy, may_approve = rights
-    context = {**shared, "may_cancel": may_deploy and not shared["run"].is_finished, "may_approve": may_approve}
-    return render_to_string("deployments/partials/run_parts.html", context, request=request)
+    return render_to_string("deployments/partials/run_parts.html", with_actions(shared, rights), request=request)
 
 
 def _access(user, run_id: int) -> tuple[bool, bool]:
-    """404 unless the user may see the run; whether they may cancel and approve it. Frees this request's connection."""
+    """404 unless the user may see the run; whether they may deploy and confirm it. Frees this request's connection."""
     try:
-        run = run_for_user(user, run_id)
-        return can_deploy(user, run.deployment.environment.project), can_approve(user, run)
+        return user_rights(user, run_for_user(user, run_id))
     finally:
         connection.close()  # the stream reads on live's threads: it must not hold a connection per browser
 

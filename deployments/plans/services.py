@@ -1,7 +1,19 @@
-"""What a plan's review needs from the cloud: how many rows a table holds before it is destroyed."""
+"""Keeping a run's saved plan, and what its review needs from the cloud: how many rows a table
+holds before it is destroyed."""
 
+import hashlib
+from collections.abc import Iterable
+
+from deployments.plans.models import SavedPlan
+from deployments.plans.readable import ReadablePlan, readable_plan
+from deployments.runs.models import Run
+from deployments.state.services import state_current
 from localcloud.errors import LocalCloudError
 from portal.localcloud import operator_client
+
+# A saved plan's sources: this environment's main.yaml and the schema files (links and column names).
+SCHEMAS_PREFIX = "infrastructure/bq_schemas/"
+SOURCES_MAX_BYTES = 4 * 1024 * 1024
 
 
 def table_row_count(project_id: str, dataset_id: str, table_id: str) -> int | None:
@@ -13,3 +25,72 @@ def table_row_count(project_id: str, dataset_id: str, table_id: str) -> int | No
         return None
     rows = view.get("num_rows") if isinstance(view, dict) else None
     return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
+
+
+def row_count_key(project_id: str, dataset_id: str, table_id: str) -> str:
+    return f"{project_id}/{dataset_id}/{table_id}"
+
+
+def source_paths(environment: str, paths: Iterable[str]) -> list[str]:
+    """The artifact files a plan review reads: the environment's main.yaml and the schema files."""
+    main_yaml = f"infrastructure/{environment}/main.yaml"
+    return [path for path in paths if path == main_yaml or path.startswith(SCHEMAS_PREFIX)]
+
+
+def plan_review(plan_json: dict, *, sources: dict[str, str], environment: str) -> tuple[ReadablePlan, dict]:
+    """Read a fresh plan in the DSL's terms, asking the local cloud for the rows of every table it
+    would delete; returns the plan and those counts, kept with it (the review shows them later)."""
+    counts: dict[str, int | None] = {}
+
+    def row_counts(project_id: str, dataset_id: str, table_id: str) -> int | None:
+        key = row_count_key(project_id, dataset_id, table_id)
+        if key not in counts:
+            counts[key] = table_row_count(project_id, dataset_id, table_id)
+        return counts[key]
+
+    readable = readable_plan(
+        plan_json, sources=sources, row_counts=row_counts, main_yaml=f"infrastructure/{environment}/main.yaml"
+    )
+    return readable, counts
+
+
+def plan_has_changes(plan_json: dict) -> bool:
+    """True when applying the plan would change a resource or an output (Terraform's "No changes" otherwise)."""
+    for key in ("resource_changes", "output_changes"):
+        entries = plan_json.get(key) or {}
+        changes = entries.values() if isinstance(entries, dict) else entries
+        for entry in changes:
+            actions = ((entry or {}).get("change") or {}).get("actions") or []
+            if any(action not in ("no-op", "read") for action in actions):
+                return True
+    return False
+
+
+def plan_store(*, run: Run, data: bytes, plan_json: dict, readable: ReadablePlan, row_counts: dict) -> SavedPlan:
+    """Keep a run's saved plan with the state it was made against (for the stale check at confirm)."""
+    return SavedPlan.objects.create(
+        run=run,
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        plan_json=plan_json,
+        row_counts=row_counts,
+        state_version=state_current(deployment_id=run.deployment_id),
+        has_changes=plan_has_changes(plan_json),
+        destroys=readable.destroys_anything or readable.replaces_anything,
+    )
+
+
+def plan_stale_reason(saved: SavedPlan) -> str:
+    """Why the saved plan no longer fits the state ("" when it still does): Terraform refuses to apply
+    a plan made against another state, and so does Hangar before it hands it to a worker."""
+    current = state_current(deployment_id=saved.run.deployment_id)
+    if (current.pk if current else None) == saved.state_version_id:
+        return ""
+    if current is None:
+        return "the state it was made against is gone"
+    return (
+        f"the state changed after this plan was made (now serial {current.serial}"
+        + (f", written by run #{current.run_id}" if current.run_id else "")
+        + "); plan again to see what an apply would change now"
+    )

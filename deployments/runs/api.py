@@ -6,7 +6,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from deployments.errors import call_service
+from deployments.errors import call_service, call_service_conflicts
 from deployments.runs import services as runs
 from deployments.runs.logs import visible_log_lines
 from deployments.runs.selectors import run_for_user, visible_runs
@@ -51,12 +51,20 @@ class RunListView(generics.ListCreateAPIView):
             version=fields["version"],
             operation=fields["operation"],
             user=request.user,
+            confirm_destroy=fields["confirm_destroy"],
         )
-        return Response(RunSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(
+            RunSerializer(run, context={"request": request, "plan_detail": True}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class RunDetailView(generics.RetrieveAPIView):
+    """One run, with its saved plan read in the DSL's terms (`plan`)."""
+
     serializer_class = RunSerializer
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "plan_detail": True}
 
     def get_object(self):
         return run_for_user(self.request.user, self.kwargs["pk"])
@@ -68,16 +76,47 @@ class RunCancelView(APIView):
         run = run_for_user(request.user, pk)
         call_service(runs.run_cancel, run=run, user=request.user)
         run.refresh_from_db()
-        return Response(RunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            RunSerializer(run, context={"request": request, "plan_detail": True}).data, status=status.HTTP_202_ACCEPTED
+        )
 
 
-class RunApproveView(APIView):
-    """Approve a production run that waits for a team lead (not its requester)."""
+def _conflict(error: DjangoValidationError) -> Response:
+    return Response({"detail": error.messages, "code": error.code or "conflict"}, status=status.HTTP_409_CONFLICT)
+
+
+class RunConfirmView(APIView):
+    """Apply exactly this run's saved plan. 202 when it goes to a worker; 409 with the reason when the run is
+    not waiting for a confirmation or its plan is stale or expired; 403 for someone who may not confirm (for a
+    production run that needs approval: a second team lead, not its requester)."""
+
+    @extend_schema(request=None, responses={202: RunSerializer})
+    def post(self, request, pk):
+        run = run_for_user(request.user, pk)
+        try:
+            run = call_service_conflicts(runs.run_confirm, run=run, user=request.user)
+        except DjangoValidationError as error:
+            return _conflict(error)
+        return Response(
+            RunSerializer(run, context={"request": request, "plan_detail": True}).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class RunApproveView(RunConfirmView):
+    """Approve a production run: the same as confirming its saved plan (kept for existing pipelines)."""
+
+
+class RunDiscardView(APIView):
+    """Drop a planned run's saved plan without applying it; its environment's next run starts."""
 
     @extend_schema(request=None, responses={200: RunSerializer})
     def post(self, request, pk):
-        run = call_service(runs.run_approve, run=run_for_user(request.user, pk), user=request.user)
-        return Response(RunSerializer(run, context={"request": request}).data)
+        run = run_for_user(request.user, pk)
+        try:
+            run = call_service_conflicts(runs.run_discard, run=run, user=request.user)
+        except DjangoValidationError as error:
+            return _conflict(error)
+        return Response(RunSerializer(run, context={"request": request, "plan_detail": True}).data)
 
 
 class RunLogView(APIView):

@@ -1,6 +1,12 @@
-"""Executing one run on a worker: Terraform init, then plan, or apply (which plans first)
-in a fresh workspace, each command in its own sandbox, every output line stored in order
-as it arrives.
+"""Executing one run on a worker, in a fresh workspace, each Terraform command in its own
+sandbox, every output line stored in order as it arrives.
+
+A run is planned first: `terraform plan -out`, and the binary plan is stored with Hangar
+(`plans.services.plan_store`) together with `terraform show -json` of it. Then it ends (a plan,
+or nothing to change), stops at `planned` for a person to confirm (the worker leaves; the slot
+stays held), or, when its environment applies automatically and it destroys nothing, goes on at
+once. A confirmed run comes back to a worker, which unpacks the artifact again and applies
+exactly the stored plan (`terraform apply <planfile>`, its SHA-256 checked first).
 
 A watchdog thread beats the run's heartbeat, notices a cancel request or the
 time limit, and then interrupts Terraform gracefully (SIGINT) before killing
@@ -9,6 +15,8 @@ never leaves a Terraform process writing state behind it."""
 
 import contextlib
 import ctypes
+import hashlib
+import json
 import logging
 import os
 import queue
@@ -18,7 +26,6 @@ import subprocess
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +33,10 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
+from deployments.dsl.protection import protected_table_problems
 from deployments.live import wakeups
+from deployments.plans import services as plans
+from deployments.plans.models import SavedPlan
 from deployments.runs import cloud_access, sandbox, shutdown, toolchain
 from deployments.runs import services as runs
 from deployments.runs.choices import FINAL_STATUSES, Operation, RunStatus
@@ -47,6 +57,13 @@ class StepFailed(Exception):
 
 class Stopped(Exception):
     """Cancelled by a user, or over the time limit."""
+
+
+PLAN_FILE = "hangar.tfplan"
+# `terraform show -json` of a saved plan is read into memory and stored; larger ones fail the run.
+PLAN_JSON_MAX_BYTES = 64 * 1024 * 1024
+PLAN_FILE_MAX_BYTES = 64 * 1024 * 1024
+PARKED = "parked"  # _execute's outcome when the run waits at `planned` for a person
 
 
 @dataclass
@@ -231,8 +248,8 @@ def run_execute(*, run_id: int, worker: str) -> None:
     try:
         # Inside the try: a run whose workspace cannot be made fails with the reason, and frees its slot.
         state.workspace = workspace_create(run_id=run.pk)
-        _execute(state, state.workspace)
-        status, error = RunStatus.SUCCEEDED, ""
+        outcome = _execute(state, state.workspace)
+        status, error = (None if outcome == PARKED else RunStatus.SUCCEEDED), ""
     except Stopped:
         status, error = state.stop_status or RunStatus.CANCELLED, state.stop_reason
     except (StepFailed, WorkspaceError, sandbox.SandboxUnavailable, cloud_access.CloudAccessError) as failure:
@@ -254,7 +271,8 @@ def run_execute(*, run_id: int, worker: str) -> None:
         if kept:
             status, error = RunStatus.FAILED, f"{error}\n\n{kept}".strip()
         try:
-            retrying(runs.run_finish, run=run, status=status, error=error)
+            if status is not None:  # None: parked at `planned`, holding its slot for a person
+                retrying(runs.run_finish, run=run, status=status, error=error)
         finally:
             cloud_access.cloud_token_revoke(state.cloud_token_id)
             if state.workspace is not None:
@@ -296,7 +314,79 @@ def _keep_errored_state(state: RunState) -> str:
     return message
 
 
-def _execute(state: RunState, workspace: Path) -> None:
+def _execute(state: RunState, workspace: Path) -> str:
+    """Plan (and maybe apply at once), or apply a confirmed run's saved plan. Returns PARKED when the
+    run now waits at `planned` for a person, else "" (it succeeded)."""
+    run = state.run
+    deployment = run.deployment
+    confirmed = run.status == RunStatus.APPLYING  # claimed from `confirmed`: apply the saved plan
+    workdir, env, binary = _prepare(state, workspace)
+    if confirmed:
+        _apply_saved(state, workdir, env, binary, fetch=True)
+        return ""
+    if run.operation != Operation.PLAN:
+        version = re.search(r"(\d+\.\d+\.\d+)", run.terraform_version)
+        seeded = retrying(
+            state_services.state_seed,
+            deployment_id=deployment.pk,
+            run=run,
+            terraform_version=version.group(1) if version else "1.0.0",
+        )
+        if seeded is not None:
+            state.log.append(
+                f"This deployment has no state yet: Hangar starts it empty (serial 0, lineage {seeded.lineage}), "
+                "so that even an interrupted first apply records what it created.",
+                type="hangar",
+            )
+    plan = [binary, "plan", "-json", "-input=false", f"-out={PLAN_FILE}"]
+    if run.operation == Operation.DESTROY:
+        plan.append("-destroy")
+    _step(state, "plan", plan, workdir, env)
+    saved, readable = _save_plan(state, workdir, env, binary)
+    found = state.findings
+    summary = readable.headline if saved.has_changes else "No changes"
+    retrying(
+        runs.run_transition,
+        run=run,
+        status=RunStatus.PLANNED,
+        note=summary,
+        to_add=readable.add,
+        to_change=readable.change,
+        to_destroy=readable.destroy,
+        resources=found.resource_list(),
+    )
+    problems = protected_table_problems(saved.plan_json, destroy=run.operation == Operation.DESTROY)
+    if problems:
+        raise StepFailed("The plan would delete protected tables, so nothing was applied:\n" + "\n".join(problems))
+    if run.operation == Operation.PLAN:
+        state.log.append(f"Plan saved: {summary}. A plan is never applied; DEPLOY plans again.", type="hangar")
+        return ""
+    if not saved.has_changes:
+        run.outputs = _planned_outputs(saved.plan_json)
+        retrying(run.save, update_fields=["outputs"])
+        state.log.append("No changes: the environment already matches this version; nothing to apply.", type="hangar")
+        return ""
+    reasons = runs.confirmation_reasons(run, destroys=saved.destroys)
+    if reasons:
+        retrying(runs.run_park, run=run, reasons=reasons)
+        state.log.append(
+            f"The plan is saved and waits for a person: {'; '.join(reasons)}. Review it on the run page, then "
+            "confirm or discard it.",
+            type="hangar",
+        )
+        return PARKED
+    retrying(
+        runs.run_transition,
+        run=run,
+        status=RunStatus.CONFIRMED,
+        note=f"applied automatically: {deployment.environment.name} applies plans that destroy nothing",
+    )
+    _apply_saved(state, workdir, env, binary, fetch=False)
+    return ""
+
+
+def _prepare(state: RunState, workspace: Path) -> tuple[Path, dict[str, str], str]:
+    """Sandbox check, the artifact unpacked and verified, credentials, and `terraform init`."""
     run = state.run
     deployment = run.deployment
     environment = deployment.environment.name
@@ -325,37 +415,112 @@ def _execute(state: RunState, workspace: Path) -> None:
     state.log.append(
         f"{run.terraform_version}; {run.operation} of {run.artifact.version} on {deployment}.", type="hangar"
     )
-
     _step(state, "init", [binary, "init", "-input=false", "-no-color"], workdir, env)
-    if run.operation != Operation.PLAN:
-        version = re.search(r"(\d+\.\d+\.\d+)", run.terraform_version)
-        seeded = retrying(
-            state_services.state_seed,
-            deployment_id=deployment.pk,
-            run=run,
-            terraform_version=version.group(1) if version else "1.0.0",
-        )
-        if seeded is not None:
-            state.log.append(
-                f"This deployment has no state yet: Hangar starts it empty (serial 0, lineage {seeded.lineage}), "
-                "so that even an interrupted first apply records what it created.",
-                type="hangar",
-            )
-    if run.operation == Operation.PLAN:
-        _step(state, "plan", [binary, "plan", "-json", "-input=false"], workdir, env)
-        state.findings.planned = True
-        _follow(state)
-        return
-    # Terraform's apply plans, then applies: one process, one state read, one provider start.
-    # The statuses follow its output: planned at the plan's summary, applying at the first change.
-    apply = [binary, "apply", "-json", "-input=false", "-auto-approve"]
-    if run.operation == Operation.DESTROY:
-        apply.append("-destroy")
-    _step(state, "apply", apply, workdir, env, on_batch=_follow)
-    state.findings.planned = state.findings.applying = True
-    _follow(state)
+    return workdir, env, binary
+
+
+def _save_plan(state: RunState, workdir: Path, env: dict[str, str], binary: str) -> tuple[SavedPlan, object]:
+    """Store the plan Terraform just saved, with `terraform show -json` of it and its review."""
+    path = workdir / PLAN_FILE
+    if path.is_symlink() or not path.is_file():  # written in the sandbox: never follow a link out of it
+        raise StepFailed(f"terraform plan wrote no plan file ({PLAN_FILE}).")
+    if path.stat().st_size > PLAN_FILE_MAX_BYTES:
+        raise StepFailed(f"The saved plan is larger than {PLAN_FILE_MAX_BYTES} bytes; Hangar does not keep it.")
+    data = path.read_bytes()
+    raw = _capture(state, "show", [binary, "show", "-json", PLAN_FILE], workdir, env, limit=PLAN_JSON_MAX_BYTES)
+    try:
+        plan_json = json.loads(raw)
+    except ValueError:
+        raise StepFailed("terraform show -json printed no plan that Hangar could read.") from None
+    sources = {
+        name: (workdir.parent.parent / name).read_text(errors="replace")
+        for name in plans.source_paths(state.run.deployment.environment.name, _artifact_files(workdir))
+    }
+    readable, counts = plans.plan_review(plan_json, sources=sources, environment=state.run.deployment.environment.name)
+    saved = retrying(
+        plans.plan_store, run=state.run, data=data, plan_json=plan_json, readable=readable, row_counts=counts
+    )
+    wakeups.notify(state.run.pk)
+    return saved, readable
+
+
+def _artifact_files(workdir: Path) -> list[str]:
+    root = workdir.parent.parent  # the unpacked artifact
+    return [
+        str(path.relative_to(root))
+        for path in (root / "infrastructure").rglob("*")
+        if path.is_file() and not path.is_symlink()
+    ]
+
+
+def _planned_outputs(plan_json: dict) -> dict:
+    outputs = ((plan_json.get("planned_values") or {}).get("outputs")) or {}
+    return {
+        name: ("(sensitive)" if spec.get("sensitive") else spec.get("value"))
+        for name, spec in outputs.items()
+        if isinstance(spec, dict)
+    }
+
+
+def _apply_saved(state: RunState, workdir: Path, env: dict[str, str], binary: str, *, fetch: bool) -> None:
+    """Apply exactly the stored plan: its SHA-256 must match, and the state must be the one it was made
+    against (Terraform checks that too). `fetch`: write it from Hangar into this new workspace."""
+    run = state.run
+    saved = SavedPlan.objects.get(run_id=run.pk)
+    path = workdir / PLAN_FILE
+    if fetch:
+        path.unlink(missing_ok=True)
+        path.write_bytes(bytes(saved.data))
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != saved.sha256:
+        raise StepFailed("The plan file does not match the saved plan's SHA-256; refusing to apply it.")
+    stale = plans.plan_stale_reason(saved)
+    if stale:
+        raise StepFailed(f"The saved plan is stale: {stale}. Nothing was applied.")
+    if run.status != RunStatus.APPLYING:
+        retrying(runs.run_transition, run=run, status=RunStatus.APPLYING, note="applying the saved plan")
+    state.log.append(f"Applying the saved plan (SHA-256 {saved.sha256[:12]}…).", type="hangar")
+    _step(state, "apply", [binary, "apply", "-json", "-input=false", PLAN_FILE], workdir, env)
     run.outputs, run.resources = state.findings.outputs, state.findings.resource_list()
     retrying(run.save, update_fields=["outputs", "resources"])
+
+
+def _capture(state: RunState, name: str, args: list[str], workdir: Path, env: dict[str, str], *, limit: int) -> bytes:
+    """Run a Terraform command whose standard output is data (`show -json`), not log lines."""
+    assert state.workspace is not None
+    out_path = state.workspace / f"{name}.out"
+    with state.lock:
+        if state.stop_reason:
+            raise Stopped()
+        with open(out_path, "wb") as out:
+            state.process = subprocess.Popen(
+                _sandboxed(state, args, workdir),
+                cwd=workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+    process = state.process
+    try:
+        _, errors = process.communicate()
+    except BaseException:
+        _stop_process(process)
+        raise
+    finally:
+        with state.lock:
+            state.process = None
+    if state.stop_reason:
+        state.log.append(state.stop_reason, level="warn", type="hangar")
+        raise Stopped()
+    if process.returncode != 0:
+        text = errors.decode("utf-8", "replace").strip()[-4000:]
+        raise StepFailed(f"terraform {name} failed:\n{text or f'exit code {process.returncode}'}")
+    if out_path.stat().st_size > limit:
+        raise StepFailed(f"terraform {name} printed more than {limit} bytes; Hangar does not keep that.")
+    return out_path.read_bytes()
 
 
 def _announce_sandbox(state: RunState) -> None:
@@ -380,24 +545,6 @@ def _sandboxed(state: RunState, args: list[str], workdir: Path) -> list[str]:
     if not sandbox.enabled():
         return args
     return sandbox.terraform_command(args, workspace=state.workspace, workdir=workdir)
-
-
-def _follow(state: RunState) -> None:
-    """Move the run to planned, then applying, as Terraform's output says it got there."""
-    run, found = state.run, state.findings
-    if run.status == RunStatus.PLANNING and found.planned:
-        retrying(
-            runs.run_transition,
-            run=run,
-            status=RunStatus.PLANNED,
-            note=f"+{found.to_add or 0} ~{found.to_change or 0} -{found.to_destroy or 0}",
-            to_add=found.to_add,
-            to_change=found.to_change,
-            to_destroy=found.to_destroy,
-            resources=found.resource_list(),
-        )
-    if run.status == RunStatus.PLANNED and found.applying and run.operation != Operation.PLAN:
-        retrying(runs.run_transition, run=run, status=RunStatus.APPLYING)
 
 
 def _line_batches(stream, limit: int = 500):
@@ -455,9 +602,7 @@ def _stop_process(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def _store_output(
-    state: RunState, process: subprocess.Popen, name: str, on_batch: Callable[[RunState], None] | None
-) -> bool:
+def _store_output(state: RunState, process: subprocess.Popen, name: str) -> bool:
     """Store Terraform's output as it comes; True when resources changed since they were last saved."""
     run = state.run
     assert process.stdout is not None
@@ -468,8 +613,6 @@ def _store_output(
         state.log.store_many(lines)
         for line in lines:
             dirty_resources = state.findings.observe(line) or dirty_resources
-        if on_batch is not None:
-            on_batch(state)
         if dirty_resources and time.monotonic() - last_resource_save > 0.5:
             retrying(Run.objects.filter(pk=run.pk).update, resources=state.findings.resource_list())
             wakeups.notify(run.pk)
@@ -483,7 +626,6 @@ def _step(
     args: list[str],
     workdir: Path,
     env: dict[str, str],
-    on_batch: Callable[[RunState], None] | None = None,
 ) -> None:
     """Run one Terraform command, storing each line as it comes; raise if it fails or is stopped."""
     run = state.run
@@ -494,7 +636,7 @@ def _step(
         state.process = _spawn(_sandboxed(state, args, workdir), workdir, env)
     process = state.process
     try:
-        dirty_resources = _store_output(state, process, name, on_batch)
+        dirty_resources = _store_output(state, process, name)
     except BaseException:
         # Leaving the step (a database error storing a line or a status, a signal): Terraform must not
         # outlive it, or the run ends, its slot goes to the next run and this Terraform keeps applying.

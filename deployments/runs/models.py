@@ -74,7 +74,17 @@ class Run(models.Model):
     # run whose task message was lost is sent again after RUN_DISPATCH_TIMEOUT (see reap_lost_runs).
     dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
     dispatch_count = models.PositiveSmallIntegerField(default=0, editable=False)
-    # Production gate: such a run stays queued, outside the queue, until a lead approves it.
+    # Review before change. An apply or destroy plans first and stops at `planned` when a person must
+    # confirm its saved plan: the environment does not apply automatically, the plan destroys or replaces
+    # something the requester did not confirm (`confirm_destroy`), or production needs approval.
+    needs_confirmation = models.BooleanField(default=False)
+    confirm_destroy = models.BooleanField(default=False)
+    plan_expires_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Production gate: the saved plan must be confirmed by a second lead (not the requester) or an admin.
     approval_required = models.BooleanField(default=False)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -104,8 +114,14 @@ class Run(models.Model):
         return BADGES.get(self.status, "")
 
     @property
+    def awaiting_confirmation(self) -> bool:
+        """Planned, and waiting for a person to confirm (or discard) its saved plan: its worker parked it."""
+        return self.status == RunStatus.PLANNED and self.plan_expires_at is not None
+
+    @property
     def awaiting_approval(self) -> bool:
-        return self.approval_required and self.approved_at is None and self.status == RunStatus.QUEUED
+        """Waiting for a second lead to confirm a production plan."""
+        return self.approval_required and self.awaiting_confirmation
 
 
 class RunTransition(models.Model):

@@ -1,6 +1,6 @@
 """Reads of runs, filtered by what the user may see, and a run's place in its queue."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from deployments.runs.choices import RunStatus
@@ -25,12 +25,9 @@ def queue_position(run: Run) -> int:
     """How many runs go before this queued one (0 = it is next)."""
     if run.status != RunStatus.QUEUED:
         return 0
-    if run.awaiting_approval:
-        return 0
     active = Deployment.objects.filter(pk=run.deployment_id).values_list("active_run_id", flat=True).first()
     if active == run.pk:
         return 0
     # The active run may itself still be "queued" (claimed, not yet started): count it once.
-    ready = Q(approval_required=False) | Q(approved_at__isnull=False)
-    ahead = Run.objects.filter(ready, deployment_id=run.deployment_id, status=RunStatus.QUEUED, id__lt=run.pk)
+    ahead = Run.objects.filter(deployment_id=run.deployment_id, status=RunStatus.QUEUED, id__lt=run.pk)
     return ahead.exclude(pk=active).count() + (1 if active else 0)

@@ -37,8 +37,23 @@ def _environment(project: Project, environment: str, target: str) -> Environment
     return env
 
 
-def run_start(*, project: Project, environment: str, target: str, version: str, operation: str, user) -> Run:
-    """Queue a run; it starts as soon as the deployment's slot is free."""
+def run_start(
+    *,
+    project: Project,
+    environment: str,
+    target: str,
+    version: str,
+    operation: str,
+    user,
+    confirm_destroy: bool = False,
+    apply_automatically: bool | None = None,
+) -> Run:
+    """Queue a run; it starts as soon as the deployment's slot is free.
+
+    An apply or destroy plans first and waits at `planned` for a person unless its environment applies
+    automatically and the plan destroys or replaces nothing, or the caller confirmed destruction up front
+    (`confirm_destroy`, an API pipeline that means it). `apply_automatically` overrides the environment's
+    setting for Hangar's own runs (the shared Airflow, whose promotion policy is the gate)."""
     if not can_deploy(user, project):
         raise PermissionDenied(f"Only members of {project.team} can deploy {project}.")
     if operation not in Operation.values:
@@ -59,15 +74,19 @@ def run_start(*, project: Project, environment: str, target: str, version: str, 
     with transaction.atomic():
         deployment, _ = Deployment.objects.get_or_create(environment=env, target=target)
         needs_approval = env.name == "prod" and project.prod_requires_approval and operation != Operation.PLAN
+        auto_apply = env.auto_apply if apply_automatically is None else apply_automatically
         run = Run.objects.create(
             deployment=deployment,
             artifact=artifact,
             operation=operation,
             requested_by=user,
             approval_required=needs_approval,
+            confirm_destroy=bool(confirm_destroy) and operation != Operation.PLAN,
+            # Known before the plan when it is the environment's rule; a destructive plan may add the need later.
+            needs_confirmation=operation != Operation.PLAN and (needs_approval or not auto_apply),
         )
         note = f"requested by {user.get_username()}" + (
-            "; waiting for a team lead's approval" if needs_approval else ""
+            "; its plan will wait for a second team lead's approval" if needs_approval else ""
         )
         RunTransition.objects.create(run=run, status=RunStatus.QUEUED, note=note)
         audit_record(actor=user, action=f"run.{operation}", obj=run, version=version, environment=environment)
@@ -81,9 +100,7 @@ def run_dispatch(*, deployment_id: int) -> Run | None:
         deployment = Deployment.objects.select_for_update().get(pk=deployment_id)
         if deployment.active_run_id is not None:
             return None
-        # Runs waiting for approval stand aside: they do not hold up the queue.
-        ready = Q(approval_required=False) | Q(approved_at__isnull=False)
-        run = deployment.runs.filter(ready, status=RunStatus.QUEUED).order_by("id").first()
+        run = deployment.runs.filter(status=RunStatus.QUEUED).order_by("id").first()
         if run is None:
             return None
         deployment.active_run = run
@@ -114,15 +131,148 @@ def run_transition(*, run: Run, status: str, note: str = "", **fields) -> None:
 
 
 def run_claim(*, run_id: int, worker: str) -> Run | None:
-    """The worker's first step: take a queued run that holds its deployment's slot."""
+    """The worker's first step: take a queued run (to plan) or a confirmed one (to apply its saved plan)
+    that holds its deployment's slot."""
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("deployment").filter(pk=run_id).first()
-        if run is None or run.status != RunStatus.QUEUED or run.deployment.active_run_id != run.pk:
+        claimable = (RunStatus.QUEUED, RunStatus.CONFIRMED)
+        if run is None or run.status not in claimable or run.deployment.active_run_id != run.pk:
             return None  # cancelled meanwhile, or a duplicate delivery
-        run_transition(
-            run=run, status=RunStatus.PLANNING, note=f"started on {worker}", worker=worker, heartbeat_at=timezone.now()
-        )
+        if run.status == RunStatus.QUEUED:
+            status, note = RunStatus.PLANNING, f"started on {worker}"
+        else:
+            status, note = RunStatus.APPLYING, f"applying the saved plan on {worker}"
+        run_transition(run=run, status=status, note=note, worker=worker, heartbeat_at=timezone.now())
     return run
+
+
+def confirmation_reasons(run: Run, *, destroys: bool) -> list[str]:
+    """Why a run's saved plan must wait for a person ([] when it may be applied at once)."""
+    reasons = []
+    if run.approval_required:
+        reasons.append("production changes need a second team lead's approval")
+    elif run.needs_confirmation:
+        reasons.append(f"{run.deployment.environment.name} does not apply automatically")
+    if destroys and not run.confirm_destroy:
+        reasons.append("the plan destroys or replaces resources")
+    return reasons
+
+
+def run_park(*, run: Run, reasons: list[str]) -> None:
+    """The worker leaves a planned run to a person: the run keeps its slot until it is confirmed, discarded or
+    expires; its credentials and heartbeat end now (no worker holds it)."""
+    expires = timezone.now() + timedelta(seconds=settings.PLAN_CONFIRM_TIMEOUT)
+    with transaction.atomic():
+        if Run.objects.select_for_update().filter(pk=run.pk).values_list("status", flat=True).first() != run.status:
+            raise ValidationError(f"Run #{run.pk} was ended while it was being planned.")
+        run_transition(
+            run=run,
+            status=RunStatus.PLANNED,
+            note=f"waiting for confirmation: {'; '.join(reasons)}"[:500],
+            needs_confirmation=True,
+            plan_expires_at=expires,
+            heartbeat_at=None,
+            state_credential="",
+        )
+        state_services.state_release_for_run(run=run)
+
+
+def can_confirm(user, run: Run) -> bool:
+    """Who may confirm a saved plan: for production with approval, a second lead (or an admin); otherwise
+    whoever may deploy the project."""
+    if run.approval_required:
+        return can_approve(user, run)
+    return can_deploy(user, run.deployment.environment.project)
+
+
+def run_confirm(*, run: Run, user) -> Run:
+    """Apply exactly the run's saved plan: it goes to a worker as `confirmed`. Refused (ValidationError with
+    code "conflict") when the run is not waiting for a confirmation, or its plan expired or is stale."""
+    from deployments.plans.services import plan_stale_reason
+
+    if not can_confirm(user, run):
+        if run.approval_required:
+            raise PermissionDenied(
+                "Only a lead of the project's team who did not request this run can approve its plan (or an admin)."
+            )
+        raise PermissionDenied(f"Only members of {run.deployment.environment.project.team} can confirm its plans.")
+    with transaction.atomic():
+        run = Run.objects.select_for_update().select_related("deployment").get(pk=run.pk)
+        if not run.awaiting_confirmation:
+            raise ValidationError(f"Run #{run.pk} is not waiting for a confirmation ({run.status}).", code="conflict")
+        if run.plan_expires_at and run.plan_expires_at <= timezone.now():
+            raise ValidationError(f"Run #{run.pk}'s plan expired; plan again.", code="conflict")
+        saved = getattr(run, "saved_plan", None)
+        stale = plan_stale_reason(saved) if saved else "it has no saved plan"
+        if stale:
+            raise ValidationError(f"The plan of run #{run.pk} is stale: {stale}.", code="stale")
+        who = user.get_username()
+        run_transition(
+            run=run,
+            status=RunStatus.CONFIRMED,
+            note=("approved" if run.approval_required else "confirmed") + f" by {who}",
+            confirmed_by=user,
+            confirmed_at=timezone.now(),
+            dispatched_at=timezone.now(),
+            dispatch_count=run.dispatch_count + 1,
+            **({"approved_by": user, "approved_at": timezone.now()} if run.approval_required else {}),
+        )
+        audit_record(actor=user, action="run.confirm", obj=run, plan_sha256=saved.sha256)
+        transaction.on_commit(lambda: _send(run.pk))
+    return run
+
+
+def run_discard(*, run: Run, user, note: str = "") -> Run:
+    """Drop a planned run's saved plan unapplied and free its slot for the next run."""
+    if user is not None and not can_deploy(user, run.deployment.environment.project):
+        raise PermissionDenied("Only members of the project's team can discard its plans.")
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if not run.awaiting_confirmation:
+            raise ValidationError(f"Run #{run.pk} is not waiting for a confirmation ({run.status}).", code="conflict")
+        if user is not None:
+            audit_record(actor=user, action="run.discard", obj=run)
+        run_finish(
+            run=run, status=RunStatus.DISCARDED, note=note or f"discarded by {user.get_username()}; nothing was applied"
+        )
+    run.refresh_from_db()
+    return run
+
+
+def run_plan_again(*, run: Run, user) -> Run:
+    """Discard a run's plan if it still waits (a stale one cannot be confirmed) and queue the same version again."""
+    project = run.deployment.environment.project
+    if not can_deploy(user, project):
+        raise PermissionDenied(f"Only members of {project.team} can deploy {project}.")
+    if run.awaiting_confirmation:
+        run_discard(run=run, user=user, note=f"discarded by {user.get_username()} to plan again")
+    return run_start(
+        project=project,
+        environment=run.deployment.environment.name,
+        target=run.deployment.target,
+        version=run.artifact.version,
+        operation=run.operation,
+        user=user,
+        confirm_destroy=run.confirm_destroy,
+    )
+
+
+def expire_plans() -> list[int]:
+    """Discard planned runs nobody confirmed within PLAN_CONFIRM_TIMEOUT, so their queues move on."""
+    expired = Run.objects.filter(status=RunStatus.PLANNED, plan_expires_at__lte=timezone.now())
+    done = []
+    for run in expired:
+        hours = settings.PLAN_CONFIRM_TIMEOUT / 3600
+        try:
+            run_discard(
+                run=run,
+                user=None,
+                note=f"expired: nobody confirmed the plan within {hours:g} h (PLAN_CONFIRM_TIMEOUT); nothing was applied",
+            )
+        except ValidationError:
+            continue  # confirmed or discarded meanwhile
+        done.append(run.pk)
+    return done
 
 
 def run_finish(*, run: Run, status: str, error: str = "", note: str = "") -> None:
@@ -164,6 +314,11 @@ def run_cancel(*, run: Run, user) -> None:
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("deployment").get(pk=run.pk)
         audit_record(actor=user, action="run.cancel", obj=run)
+        if run.awaiting_confirmation:  # no worker holds a planned run: cancelling it discards its plan
+            transaction.on_commit(
+                lambda: run_discard(run=run, user=user, note=f"cancelled by {user.get_username()}; nothing was applied")
+            )
+            return
         if run.status == RunStatus.QUEUED and run.deployment.active_run_id != run.pk:
             note = f"cancelled by {user.get_username()} while queued"
             run_transition(run=run, status=RunStatus.CANCELLED, note=note, finished_at=timezone.now())
@@ -181,29 +336,19 @@ def can_approve(user, run: Run) -> bool:
 
 
 def run_approve(*, run: Run, user) -> Run:
-    """Let a production run that waits for approval join its queue."""
-    if not can_approve(user, run):
-        raise PermissionDenied(
-            "Only a lead of the project's team who did not request this run can approve it (or an admin)."
-        )
-    with transaction.atomic():
-        run = Run.objects.select_for_update().get(pk=run.pk)
-        if not run.awaiting_approval:
-            raise ValidationError(f"Run #{run.pk} is not waiting for approval ({run.status}).")
-        run.approved_by, run.approved_at = user, timezone.now()
-        run.save(update_fields=["approved_by", "approved_at"])
-        RunTransition.objects.create(run=run, status=run.status, note=f"approved by {user.get_username()}")
-        audit_record(actor=user, action="run.approve", obj=run)
-        transaction.on_commit(lambda: wakeups.notify(run.pk))
-        transaction.on_commit(lambda: run_dispatch(deployment_id=run.deployment_id))
-    return run
+    """Approve a production run: confirm its saved plan as its second lead (see run_confirm)."""
+    return run_confirm(run=run, user=user)
 
 
 def reap_lost_runs() -> list[int]:
     """Fail runs whose worker stopped sending heartbeats, so queues move on; re-send runs no worker
     started (see `redispatch_stuck_runs`). Returns the runs failed as lost."""
     deadline = timezone.now() - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
-    lost = list(Run.objects.filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=deadline).select_related("deployment"))
+    # A worker holds these; a planned run waiting for a person, or a confirmed one waiting for a worker, has none.
+    working = Q(status__in=(RunStatus.PLANNING, RunStatus.APPLYING)) | Q(
+        status=RunStatus.PLANNED, plan_expires_at__isnull=True
+    )
+    lost = list(Run.objects.filter(working, heartbeat_at__lt=deadline).select_related("deployment"))
     for run in lost:
         last = timezone.localtime(run.heartbeat_at).strftime("%Y-%m-%d %H:%M:%S %Z")
         run_finish(
@@ -217,6 +362,7 @@ def reap_lost_runs() -> list[int]:
             ),
         )
     redispatch_stuck_runs()
+    expire_plans()
     return [run.pk for run in lost]
 
 
@@ -229,7 +375,8 @@ def redispatch_stuck_runs() -> list[int]:
     Returns the runs sent again or failed."""
     timeout = settings.RUN_DISPATCH_TIMEOUT
     cutoff = timezone.now() - timedelta(seconds=timeout)
-    stuck = Deployment.objects.filter(active_run__status=RunStatus.QUEUED).filter(
+    waiting = (RunStatus.QUEUED, RunStatus.CONFIRMED)  # handed to the workers, not yet claimed
+    stuck = Deployment.objects.filter(active_run__status__in=waiting).filter(
         Q(active_run__dispatched_at__lt=cutoff) | Q(active_run__dispatched_at__isnull=True)
     )
     handled = []
@@ -237,7 +384,7 @@ def redispatch_stuck_runs() -> list[int]:
         with transaction.atomic():
             run = Run.objects.select_for_update().select_related("deployment").get(pk=run_id)
             deployment = Deployment.objects.select_for_update().get(pk=run.deployment_id)
-            if run.status != RunStatus.QUEUED or deployment.active_run_id != run.pk:
+            if run.status not in waiting or deployment.active_run_id != run.pk:
                 continue  # claimed or ended meanwhile
             if run.dispatched_at is not None and run.dispatched_at >= cutoff:
                 continue

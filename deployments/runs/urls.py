@@ -7,6 +7,9 @@ urlpatterns = [
     path("runs/<int:pk>/poll/", views.run_poll, name="run_poll"),
     path("runs/<int:pk>/cancel/", views.run_cancel, name="run_cancel"),
     path("runs/<int:pk>/approve/", views.run_approve, name="run_approve"),
+    path("runs/<int:pk>/confirm/", views.run_confirm, name="run_confirm"),
+    path("runs/<int:pk>/discard/", views.run_discard, name="run_discard"),
+    path("runs/<int:pk>/plan-again/", views.run_plan_again, name="run_plan_again"),
     path("runs/<int:pk>/log/", views.run_log_download, name="run_log_download"),
 ]
 
@@ -16,4 +19,6 @@ api_urlpatterns = [
     path("runs/<int:pk>/logs/", api.RunLogView.as_view(), name="api_run_logs"),
     path("runs/<int:pk>/cancel/", api.RunCancelView.as_view(), name="api_run_cancel"),
     path("runs/<int:pk>/approve/", api.RunApproveView.as_view(), name="api_run_approve"),
+    path("runs/<int:pk>/confirm/", api.RunConfirmView.as_view(), name="api_run_confirm"),
+    path("runs/<int:pk>/discard/", api.RunDiscardView.as_view(), name="api_run_discard"),
 ]

@@ -9,6 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from deployments.errors import error_text
+from deployments.plans.models import SavedPlan
+from deployments.plans.selectors import run_readable_plan
+from deployments.plans.services import plan_stale_reason
 from deployments.runs import services as runs
 from deployments.runs.choices import RunStatus
 from deployments.runs.logs import visible_log_lines, visible_log_text
@@ -24,15 +27,36 @@ def run_parts_shared(run) -> dict:
         "transitions": list(run.transitions.all()),
         "queue_position": queue_position(run),
         "run_ahead": run.deployment.active_run if run.status == RunStatus.QUEUED else None,
+        "plan": run_readable_plan(run),
+        "stale": plan_stale_reason(run.saved_plan) if run.awaiting_confirmation and _has_plan(run) else "",
+    }
+
+
+def _has_plan(run) -> bool:
+    return SavedPlan.objects.filter(run_id=run.pk).exists()
+
+
+def user_rights(user, run) -> tuple[bool, bool]:
+    """(may deploy the project, may confirm this run's plan): what the run's buttons depend on besides its state."""
+    return can_deploy(user, run.deployment.environment.project), runs.can_confirm(user, run)
+
+
+def with_actions(shared: dict, rights: tuple[bool, bool]) -> dict:
+    """The shared parts plus the buttons this viewer gets."""
+    run, (deployer, confirmer) = shared["run"], rights
+    waiting = run.awaiting_confirmation
+    return {
+        **shared,
+        "may_cancel": deployer and not run.is_finished and not waiting,
+        "may_confirm": waiting and confirmer and not shared["stale"],
+        "may_discard": waiting and deployer,
+        "may_plan_again": deployer and bool(shared["stale"]),
     }
 
 
 def run_parts_context(run, user) -> dict:
     """What the changing parts of the run page show (page, polling and live stream alike)."""
-    context = run_parts_shared(run)
-    context["may_cancel"] = can_deploy(user, context["project"]) and not run.is_finished
-    context["may_approve"] = runs.can_approve(user, run)
-    return context
+    return with_actions(run_parts_shared(run), user_rights(user, run))
 
 
 def run_detail(request, pk):
@@ -70,7 +94,30 @@ def _run_action(request, pk, service, done: str):
 
 @require_POST
 def run_approve(request, pk):
-    return _run_action(request, pk, runs.run_approve, "Run #{run.pk} is approved and joins its queue.")
+    return _run_action(request, pk, runs.run_approve, "Run #{run.pk}'s plan is approved: it is being applied.")
+
+
+@require_POST
+def run_confirm(request, pk):
+    return _run_action(request, pk, runs.run_confirm, "Run #{run.pk}'s plan is confirmed: it is being applied.")
+
+
+@require_POST
+def run_discard(request, pk):
+    return _run_action(request, pk, runs.run_discard, "Run #{run.pk}'s plan was discarded; nothing was applied.")
+
+
+@require_POST
+def run_plan_again(request, pk):
+    """A stale plan cannot be applied: discard it and plan the same version again."""
+    run = run_for_user(request.user, pk)
+    try:
+        new = runs.run_plan_again(run=run, user=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_text(error))
+        return redirect(run)
+    messages.success(request, f"Planning {new.artifact.version} again as run #{new.pk}.")
+    return redirect(new)
 
 
 @require_POST

@@ -6,7 +6,14 @@ from onboarding.models import Environment, Membership, Project, Team
 class EnvironmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Environment
-        fields = ["name", "gcp_project_id"]
+        fields = ["name", "gcp_project_id", "auto_apply"]
+        read_only_fields = ["name", "gcp_project_id"]
+
+
+class EnvironmentUpdateSerializer(serializers.Serializer):
+    auto_apply = serializers.BooleanField(
+        help_text="Apply plans that destroy and replace nothing without waiting for a confirmation."
+    )
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -1,8 +1,12 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from onboarding.api.views import ProjectViewSet, TeamViewSet
+from onboarding.api.views import EnvironmentView, ProjectViewSet, TeamViewSet
 
 router = DefaultRouter()
 router.register("teams", TeamViewSet, basename="team")
 router.register("projects", ProjectViewSet, basename="project")
-urlpatterns = router.urls
+urlpatterns = [
+    path("projects/<slug:slug>/environments/<str:name>/", EnvironmentView.as_view(), name="api_environment"),
+    *router.urls,
+]

@@ -1,11 +1,20 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from onboarding import services
 from onboarding.access import visible_projects, visible_teams
-from onboarding.api.serializers import ProjectSerializer, TeamSerializer
+from onboarding.api.serializers import (
+    EnvironmentSerializer,
+    EnvironmentUpdateSerializer,
+    ProjectSerializer,
+    TeamSerializer,
+)
 
 
 def as_drf_error(error: DjangoValidationError) -> ValidationError:
@@ -62,3 +71,34 @@ class ProjectViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             raise as_drf_error(error) from None
         except DjangoPermissionDenied as error:
             raise PermissionDenied(str(error)) from None
+
+
+class EnvironmentView(APIView):
+    """One environment of a project. PATCH `{"auto_apply": bool}` (team leads): whether plans that destroy and
+    replace nothing are applied without waiting for a confirmation."""
+
+    def _environment(self, request, slug: str, name: str):
+        project = visible_projects(request.user).filter(slug=slug).first()
+        environment = project.environments.filter(name=name).first() if project else None
+        if environment is None:
+            raise Http404(f"No environment {name!r} of project {slug!r}.")
+        return environment
+
+    @extend_schema(responses={200: EnvironmentSerializer})
+    def get(self, request, slug, name):
+        return Response(EnvironmentSerializer(self._environment(request, slug, name)).data)
+
+    @extend_schema(request=EnvironmentUpdateSerializer, responses={200: EnvironmentSerializer})
+    def patch(self, request, slug, name):
+        environment = self._environment(request, slug, name)
+        data = EnvironmentUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            environment = services.environment_set_auto_apply(
+                environment=environment, auto_apply=data.validated_data["auto_apply"], user=request.user
+            )
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from None
+        return Response(EnvironmentSerializer(environment).data)

@@ -38,6 +38,11 @@ WANTED = (SharedMembership.State.JOINING, SharedMembership.State.ACTIVE)
 
 
 # -- names ------------------------------------------------------------------------------------------
+# The platform's own runs apply their plans at once, removals of members' grants included: the promotion
+# policy (SHARED_COMPOSER_PROMOTION) is their gate, and offboarding a member means removing its grants.
+PLATFORM_RUN = {"apply_automatically": True, "confirm_destroy": True}
+
+
 def platform_slug() -> str:
     return reserved.platform_project_slug()
 
@@ -267,7 +272,13 @@ def _build_and_deploy(*, platform: Project, change: SharedChange) -> None:
     change.artifact, change.version = artifact, artifact.version
     change.save(update_fields=["artifact", "version"])
     run_start(
-        project=platform, environment=STAGES[0], target="local", version=artifact.version, operation="apply", user=bot
+        project=platform,
+        environment=STAGES[0],
+        target="local",
+        version=artifact.version,
+        operation="apply",
+        user=bot,
+        **PLATFORM_RUN,
     )
 
 
@@ -294,7 +305,7 @@ def shared_deploy_definition(*, user=None):
         artifact, _ = artifact_upload(project=platform, fileobj=BytesIO(built.content), user=bot)
         run = run_start(
             project=platform, environment=STAGES[0], target="local", version=artifact.version, operation="apply",
-            user=bot,
+            user=bot, **PLATFORM_RUN,
         )  # fmt: skip
         audit_record(actor=user or bot, action="shared_composer.deploy", obj=platform, version=artifact.version)
     return run
@@ -415,6 +426,7 @@ def _promote(*, change: SharedChange, stage: str, user) -> None:
         version=change.version,
         operation="apply",
         user=system_user(),
+        **PLATFORM_RUN,
     )
     audit_record(actor=user, action="shared_composer.promote", obj=change.membership.project, stage=stage,
                  version=change.version)  # fmt: skip

@@ -13,6 +13,17 @@ def wait_finished(run: Run, timeout: float = 240) -> Run:
     return run
 
 
+def wait_planned(run: Run, timeout: float = 240) -> Run:
+    """Wait until a run's saved plan waits for a person (or the run ended, which the caller checks)."""
+
+    def parked():
+        run.refresh_from_db()
+        return run.awaiting_confirmation or run.is_finished
+
+    wait_for(parked, timeout=timeout, message=f"run #{run.pk} to wait for a confirmation (status {run.status})")
+    return run
+
+
 def localcloud_resources(cloud: ServerProcess, project_id: str) -> list[dict]:
     """What the local cloud really has in a project, as the operator's CLI lists it."""
     return localcloud_cli("--url", cloud.url, "list", "--project", project_id)  # type: ignore[return-value]

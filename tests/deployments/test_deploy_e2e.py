@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from deployments.runs.choices import RunStatus
 from deployments.runs.services import run_start
-from tests.deployments.helpers import localcloud_resources, names_by_type, wait_finished
+from tests.deployments.helpers import localcloud_resources, names_by_type, wait_finished, wait_planned
 
 pytestmark = [pytest.mark.worker, pytest.mark.terraform, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +29,11 @@ def test_deploy_roll_back_and_destroy(start_worker, upload, project, lead, local
     first = wait_finished(deploy(project, lead, "0.1.0"))
     assert first.status == RunStatus.SUCCEEDED, first.error
     assert first.to_add and first.to_add >= 3 and first.terraform_version.startswith("Terraform v1.0.3")
-    assert [t.status for t in first.transitions.all()] == ["queued", "planning", "planned", "applying", "succeeded"]
+    # dev applies automatically: the saved plan destroys nothing, so it is confirmed and applied at once.
+    statuses = ["queued", "planning", "planned", "confirmed", "applying", "succeeded"]
+    assert [t.status for t in first.transitions.all()] == statuses
+    assert "applied automatically" in first.transitions.get(status="confirmed").note
+    assert first.saved_plan.has_changes and not first.saved_plan.destroys
     assert first.log_lines.filter(type="apply_complete").exists()
     assert all(r["state"] == "done" for r in first.resources)
     assert tables(localcloud) == {"example_reports.summary"}
@@ -44,12 +48,27 @@ def test_deploy_roll_back_and_destroy(start_worker, upload, project, lead, local
     assert second.status == RunStatus.SUCCEEDED, second.error
     assert tables(localcloud) == {"example_reports.summary", "example_reports.details"}
 
-    rollback = wait_finished(deploy(project, lead, "0.1.0"))
+    # The rollback drops a table: even in dev its plan waits for a person, and nothing changes meanwhile.
+    rollback = wait_planned(deploy(project, lead, "0.1.0"))
+    assert rollback.awaiting_confirmation and rollback.to_destroy == 1, rollback.error
+    assert tables(localcloud) == {"example_reports.summary", "example_reports.details"}
+    plan = api.get(f"/api/runs/{rollback.pk}/").json()
+    assert plan["needs_confirmation"] and plan["awaiting_confirmation"]
+    [dropped] = [c for c in plan["plan"]["resource_changes"] if c["action"] == "delete"]
+    assert dropped["dsl"] == {"kind": "table", "name": "example_reports.details"}
+    response = api.post(f"/api/runs/{rollback.pk}/confirm/")
+    assert response.status_code == 202, response.json()
+    rollback = wait_finished(rollback)
     assert rollback.status == RunStatus.SUCCEEDED, rollback.error
-    assert rollback.to_destroy == 1
+    assert rollback.log_lines.filter(message__startswith="Applying the saved plan").exists()
+    assert [t.status for t in rollback.transitions.all()][-4:] == ["planned", "confirmed", "applying", "succeeded"]
     assert tables(localcloud) == {"example_reports.summary"}
 
-    destroy = wait_finished(deploy(project, lead, "0.1.0", operation="destroy"))
+    # A pipeline that means it confirms the destruction up front.
+    destroy = wait_finished(
+        run_start(project=project, environment="dev", target="local", version="0.1.0", operation="destroy",
+                  user=lead, confirm_destroy=True)
+    )  # fmt: skip
     assert destroy.status == RunStatus.SUCCEEDED, destroy.error
     assert localcloud_resources(localcloud, "sc-123-example-dev") == []
     row = api.get(f"/api/projects/{project.slug}/deployments/").json()[0]
