@@ -78,6 +78,8 @@ class Run(models.Model):
     # confirm its saved plan: the environment does not apply automatically, the plan destroys or replaces
     # something the requester did not confirm (`confirm_destroy`), or production needs approval.
     needs_confirmation = models.BooleanField(default=False)
+    # Decided when the run is requested: the environment's Apply automatically (or Hangar's own override).
+    auto_apply = models.BooleanField(default=False)
     confirm_destroy = models.BooleanField(default=False)
     plan_expires_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.ForeignKey(

@@ -75,6 +75,7 @@ class RunSerializer(serializers.ModelSerializer):
             "error",
             "worker",
             "terraform_version",
+            "auto_apply",
             "needs_confirmation",
             "awaiting_confirmation",
             "confirm_destroy",

@@ -82,8 +82,7 @@ def run_start(
             requested_by=user,
             approval_required=needs_approval,
             confirm_destroy=bool(confirm_destroy) and operation != Operation.PLAN,
-            # Known before the plan when it is the environment's rule; a destructive plan may add the need later.
-            needs_confirmation=operation != Operation.PLAN and (needs_approval or not auto_apply),
+            auto_apply=auto_apply and operation != Operation.PLAN,
         )
         note = f"requested by {user.get_username()}" + (
             "; its plan will wait for a second team lead's approval" if needs_approval else ""
@@ -151,7 +150,7 @@ def confirmation_reasons(run: Run, *, destroys: bool) -> list[str]:
     reasons = []
     if run.approval_required:
         reasons.append("production changes need a second team lead's approval")
-    elif run.needs_confirmation:
+    elif not run.auto_apply:
         reasons.append(f"{run.deployment.environment.name} does not apply automatically")
     if destroys and not run.confirm_destroy:
         reasons.append("the plan destroys or replaces resources")
