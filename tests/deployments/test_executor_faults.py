@@ -168,4 +168,4 @@ def test_database_writes_are_retried_through_a_short_outage(run_here, upload, pr
     assert failures == {"lines": 2, "status": 1}
     seqs = list(run.log_lines.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
-    assert [t.status for t in run.transitions.all()][-3:] == ["planned", "applying", "succeeded"]
+    assert [t.status for t in run.transitions.all()][-4:] == ["planned", "confirmed", "applying", "succeeded"]
