@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from deployments.plans.models import SavedPlan
 from deployments.plans.readable import ReadablePlan, readable_plan
 from deployments.runs.models import Run
-from deployments.state.services import state_current
+from deployments.state.models import StateVersion
 from localcloud.errors import LocalCloudError
 from portal.localcloud import operator_client
 
@@ -66,6 +66,13 @@ def plan_has_changes(plan_json: dict) -> bool:
     return False
 
 
+def _current_state(deployment_id: int) -> StateVersion | None:
+    # Which version, not its body: a state can be many mebibytes.
+    return (
+        StateVersion.objects.filter(deployment_id=deployment_id).order_by("-id").only("id", "serial", "run_id").first()
+    )
+
+
 def plan_store(*, run: Run, data: bytes, plan_json: dict, readable: ReadablePlan, row_counts: dict) -> SavedPlan:
     """Keep a run's saved plan with the state it was made against (for the stale check at confirm)."""
     return SavedPlan.objects.create(
@@ -75,16 +82,16 @@ def plan_store(*, run: Run, data: bytes, plan_json: dict, readable: ReadablePlan
         size=len(data),
         plan_json=plan_json,
         row_counts=row_counts,
-        state_version=state_current(deployment_id=run.deployment_id),
+        state_version=_current_state(run.deployment_id),
         has_changes=plan_has_changes(plan_json),
         destroys=readable.destroys_anything or readable.replaces_anything,
     )
 
 
-def plan_stale_reason(saved: SavedPlan) -> str:
+def plan_stale_reason(saved: SavedPlan, *, deployment_id: int | None = None) -> str:
     """Why the saved plan no longer fits the state ("" when it still does): Terraform refuses to apply
     a plan made against another state, and so does Hangar before it hands it to a worker."""
-    current = state_current(deployment_id=saved.run.deployment_id)
+    current = _current_state(deployment_id or saved.run.deployment_id)
     if (current.pk if current else None) == saved.state_version_id:
         return ""
     if current is None:

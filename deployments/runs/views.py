@@ -28,12 +28,16 @@ def run_parts_shared(run) -> dict:
         "queue_position": queue_position(run),
         "run_ahead": run.deployment.active_run if run.status == RunStatus.QUEUED else None,
         "plan": run_readable_plan(run),
-        "stale": plan_stale_reason(run.saved_plan) if run.awaiting_confirmation and _has_plan(run) else "",
+        "stale": _stale(run),
     }
 
 
-def _has_plan(run) -> bool:
-    return SavedPlan.objects.filter(run_id=run.pk).exists()
+def _stale(run) -> str:
+    """Why a plan waiting for a person can no longer be confirmed ("" when it can)."""
+    if not run.awaiting_confirmation:
+        return ""
+    saved = SavedPlan.objects.filter(run_id=run.pk).only("id", "run_id", "state_version_id").first()
+    return plan_stale_reason(saved, deployment_id=run.deployment_id) if saved else "it has no saved plan"
 
 
 def user_rights(user, run) -> tuple[bool, bool]:
