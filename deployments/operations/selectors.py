@@ -62,7 +62,9 @@ def operations_summary(*, now: datetime | None = None) -> dict:
     month_ago = now - timedelta(days=30)
     return {
         "windows": [_window(now, 7), _window(now, 30)],
-        "running": Run.objects.filter(status__in=ACTIVE_STATUSES).exclude(plan_expires_at__isnull=False).count(),
+        "running": Run.objects.filter(status__in=ACTIVE_STATUSES)
+        .exclude(status=RunStatus.PLANNED, plan_expires_at__isnull=False)
+        .count(),
         "queued": Run.objects.filter(status=RunStatus.QUEUED).count(),
         # Planned runs parked for a person (plan_expires_at is set only then), holding their slots.
         "awaiting_confirmation": Run.objects.filter(status=RunStatus.PLANNED, plan_expires_at__isnull=False).count(),
