@@ -270,11 +270,15 @@ def run_execute(*, run_id: int, worker: str) -> None:
             kept = ""
         if kept:
             status, error = RunStatus.FAILED, f"{error}\n\n{kept}".strip()
+        # Terraform is done: its cloud access ends before anyone can see the run ended.
+        try:
+            cloud_access.cloud_token_revoke(state.cloud_token_id)
+        except Exception:
+            log.exception("run %s: could not revoke its cloud token (it expires anyway)", run.pk)
         try:
             if status is not None:  # None: parked at `planned`, holding its slot for a person
                 retrying(runs.run_finish, run=run, status=status, error=error)
         finally:
-            cloud_access.cloud_token_revoke(state.cloud_token_id)
             if state.workspace is not None:
                 workspace_remove(state.workspace)
             close_old_connections()

@@ -42,7 +42,7 @@ def test_a_failure_storing_a_line_stops_terraform_before_the_run_ends(
     monkeypatch.setattr(RunLog, "store_many", store_many)
     run = run_here(project, lead, "0.1.0")
     assert run.status == RunStatus.FAILED
-    assert len(spawned) == 2  # init, apply
+    assert len(spawned) == 3  # init, plan, apply (show -json reads the saved plan in between)
     assert process_group_alive(spawned[-1]) == [], "terraform apply is still running after its run ended"
 
 

@@ -34,7 +34,7 @@ EXPECTED = {
     "deployment_history": 9,
     "deployment_history_deep": 9,
     "api_deployments": 5,
-    "run_detail": 8,  # + whether the viewer may approve a production run
+    "run_detail": 9,  # + whether the viewer may approve a production run, + its saved plan
 }
 
 

@@ -39,9 +39,9 @@ def test_registering_a_project_returns_the_contract(api, team):
     assert body["team"] == "data-engine"
     assert isinstance(body["id"], int)
     assert body["environments"] == [
-        {"name": "dev", "gcp_project_id": "sc-123-example-dev"},
-        {"name": "test", "gcp_project_id": "sc-123-example-test"},
-        {"name": "prod", "gcp_project_id": "sc-123-example-prod"},
+        {"name": "dev", "gcp_project_id": "sc-123-example-dev", "auto_apply": True},
+        {"name": "test", "gcp_project_id": "sc-123-example-test", "auto_apply": True},
+        {"name": "prod", "gcp_project_id": "sc-123-example-prod", "auto_apply": False},
     ]
     assert api.get("/api/projects/sc-123-example/").json()["slug"] == "sc-123-example"
 
