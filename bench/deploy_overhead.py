@@ -175,12 +175,14 @@ def deploy(project, user, operation: str) -> dict:
         messages = "\n".join(LogLine.objects.filter(run=run).values_list("message", flat=True))
         sys.exit(f"run {run.pk} ended {status}:\n{messages[-3000:]}")
     at = {t.status: t.at.timestamp() for t in run.transitions.all()}
-    lines = list(LogLine.objects.filter(run=run).order_by("seq").values_list("type", "at"))
-    init_lines = [line_at.timestamp() for kind, line_at in lines if kind == "init"]
-    hangar_lines = [line_at.timestamp() for kind, line_at in lines if kind == "hangar"]
-    apply_lines = [line_at.timestamp() for kind, line_at in lines if kind not in ("init", "hangar")]
-    # Hangar's lines: unpacking, the run's local cloud token, then the Terraform version once prepared.
-    prepared = hangar_lines[2] if len(hangar_lines) > 2 else at["planning"]
+    lines = list(LogLine.objects.filter(run=run).order_by("seq").values_list("type", "at", "message"))
+    init_lines = [line_at.timestamp() for kind, line_at, _ in lines if kind == "init"]
+    apply_lines = [line_at.timestamp() for kind, line_at, _ in lines if kind not in ("init", "hangar")]
+    # Hangar's line naming the Terraform version comes once the workspace and credentials are ready.
+    prepared = next(
+        (line_at.timestamp() for kind, line_at, text in lines if kind == "hangar" and text.startswith("Terraform v")),
+        at["planning"],
+    )
     init_end = init_lines[-1] if init_lines else prepared
     last_line = apply_lines[-1] if apply_lines else at.get("applying", at["planned"])
     return {

@@ -9,10 +9,14 @@ the same policy as a build. Every refusal says why.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
+import importlib.metadata
 import re
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from yaml.nodes import MappingNode
@@ -34,6 +38,16 @@ REGULAR_OR_UNSET = (0, 0o100000)
 DIRECTORY_MODE = 0o040000
 SMALL_TEXT_LIMIT = 1_000_000  # metadata.yaml, hangar.yaml and each .tf are read into memory up to this
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Bump when the checks change in a way the source digest below cannot see (data they read, say).
+CHECKS_VERSION = "1"
+# The code the checks are made of: a change to any of it invalidates every recorded pass.
+_CHECK_SOURCES = (
+    Path(__file__).with_name("inspection.py"),
+    Path(__file__).with_name("metadata.py"),
+    Path(__file__).with_name("project_file.py"),
+    *sorted((Path(__file__).parents[1] / "dsl").glob("*.py")),
+)
+_CHECK_LIBRARIES = ("python-hcl2", "lark", "PyYAML")
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,11 @@ class ArtifactManifest:
     content_sha256: str  # digest of `files`: equal content ⇒ equal digest, whatever the build time
     archive_sha256: str
     metadata: dict
+    entries_sha256: str = ""  # digest of every entry as read, metadata.yaml included
+
+
+def _entries_digest(contents: dict) -> str:
+    return tree_digest(contents["checksums"])
 
 
 class ArtifactRejected(Exception):
@@ -65,17 +84,50 @@ class ArtifactRejected(Exception):
         super().__init__("artifact refused:\n" + "\n".join(f"- {problem}" for problem in problems))
 
 
+@functools.cache
+def checks_rules_version() -> str:
+    """What the checks are today: CHECKS_VERSION, their source and the parsers they rely on."""
+    digest = hashlib.sha256(CHECKS_VERSION.encode())
+    for path in _CHECK_SOURCES:
+        digest.update(f"\0{path.name}\0".encode() + path.read_bytes())
+    for library in _CHECK_LIBRARIES:
+        digest.update(f"\0{library}=={importlib.metadata.version(library)}".encode())
+    return digest.hexdigest()
+
+
+def checks_seal(
+    *, archive_sha256: str, entries_sha256: str, expected_project_slug: str, platform_project_slug: str | None
+) -> str:
+    """Proof that this archive passed every check of the current rules for this project.
+
+    It names the archive's SHA-256 and the digest of its entries as read, so the bytes hashed, the
+    entries read and (through their checksums) the files unpacked are all the ones that passed.
+    Keyed with SECRET_KEY, so a row written behind the upload service (a bug, a restored backup, a
+    hand-made INSERT) cannot claim a pass it never had, nor borrow another archive's or project's."""
+    from django.utils.crypto import salted_hmac  # late: builds run these checks without Django settings
+
+    message = "\n".join(
+        [checks_rules_version(), expected_project_slug, platform_project_slug or "", archive_sha256, entries_sha256]
+    )
+    return salted_hmac("hangar.artifact-checks", message, algorithm="sha256").hexdigest()
+
+
 def inspect_upload(
     fileobj: BinaryIO,
     *,
     expected_project_slug: str,
     limits: UploadLimits | None = None,
     platform_project_slug: str | None = None,
+    seal: str = "",
 ) -> ArtifactManifest:
     """Check an uploaded zip (a seekable binary file) and describe it; raise ArtifactRejected.
 
     `platform_project_slug` names the shared Airflow's platform project: only its artifacts may use
-    the DSL's `shared:` section and name the members' projects (None: no artifact may)."""
+    the DSL's `shared:` section and name the members' projects (None: no artifact may).
+
+    `seal` is what `checks_seal` gave when this archive was accepted. When it matches the bytes read
+    here and today's rules, the parse of its Terraform and `shared:` sections is not repeated: the
+    same bytes passed the same rules. The zip's structure, limits and checksums are checked anyway."""
     limits = limits or UploadLimits()
     size = fileobj.seek(0, 2)
     if size > limits.max_compressed_bytes:
@@ -94,8 +146,22 @@ def inspect_upload(
         if refusal := source_tree_refusal([entry.filename for entry in entries]):
             raise ArtifactRejected([refusal])
         contents = _stream_entries(archive, entries, limits)
+        archive_sha256 = archive_hash.hexdigest()
+        sealed = bool(seal) and hmac.compare_digest(
+            seal,
+            checks_seal(
+                archive_sha256=archive_sha256,
+                entries_sha256=_entries_digest(contents),
+                expected_project_slug=expected_project_slug,
+                platform_project_slug=platform_project_slug,
+            ),
+        )
         return _check_content(
-            contents, expected_project_slug, archive_hash.hexdigest(), platform_project_slug=platform_project_slug
+            contents,
+            expected_project_slug,
+            archive_sha256,
+            platform_project_slug=platform_project_slug,
+            policy=not sealed,
         )
 
 
@@ -243,7 +309,12 @@ def _needs_text(name: str) -> bool:
 
 
 def _check_content(
-    contents: dict, expected_project_slug: str, archive_sha256: str, *, platform_project_slug: str | None = None
+    contents: dict,
+    expected_project_slug: str,
+    archive_sha256: str,
+    *,
+    platform_project_slug: str | None = None,
+    policy: bool = True,
 ) -> ArtifactManifest:
     checksums: dict[str, str] = contents["checksums"]
     texts: dict[str, bytes] = contents["texts"]
@@ -289,7 +360,7 @@ def _check_content(
                 f"{METADATA_FILE} names project '{metadata.get('project')}' but {PROJECT_FILE} '{project.slug}'"
             )
     environments = _check_layout(present, metadata, target_name, problems)
-    if target_name in TARGETS:
+    if target_name in TARGETS and policy:
         members = _check_shared(texts, environments, project, platform_project_slug, problems)
         project_ids = {
             env: environment_project_id(
@@ -311,6 +382,7 @@ def _check_content(
         content_sha256=tree_digest(present),
         archive_sha256=archive_sha256,
         metadata=metadata,
+        entries_sha256=_entries_digest(contents),
     )
 
 

@@ -22,6 +22,9 @@ class Artifact(models.Model):
     size = models.PositiveBigIntegerField()
     file = models.FileField(upload_to=artifact_upload_to, max_length=255)
     manifest = models.JSONField(default=dict, help_text="metadata.yaml as uploaded: files, checksums, versions.")
+    # inspection.checks_seal of the upload: lets a worker skip re-parsing exactly these bytes under
+    # the same rules. Empty (a row made any other way) means the worker checks everything again.
+    checks_seal = models.CharField(max_length=64, blank=True, default="", editable=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
 

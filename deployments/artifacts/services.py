@@ -10,7 +10,13 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
-from deployments.artifacts.inspection import ArtifactManifest, ArtifactRejected, UploadLimits, inspect_upload
+from deployments.artifacts.inspection import (
+    ArtifactManifest,
+    ArtifactRejected,
+    UploadLimits,
+    checks_seal,
+    inspect_upload,
+)
 from deployments.artifacts.models import Artifact
 from onboarding.access import can_deploy
 from onboarding.models import Project
@@ -63,10 +69,9 @@ def artifact_upload(*, project: Project, fileobj: BinaryIO, user) -> tuple[Artif
     re-upload returns the stored one with created=False and stores nothing."""
     if not can_deploy(user, project):
         raise PermissionDenied(f"Only members of {project.team} can upload artifacts to {project}.")
+    platform_slug = platform_project_slug()
     try:
-        manifest = inspect_upload(
-            fileobj, expected_project_slug=project.slug, platform_project_slug=platform_project_slug()
-        )
+        manifest = inspect_upload(fileobj, expected_project_slug=project.slug, platform_project_slug=platform_slug)
     except ArtifactRejected as error:
         raise ValidationError({"file": error.problems}) from None
     existing = Artifact.objects.filter(project=project, version=manifest.version).first()
@@ -89,6 +94,12 @@ def artifact_upload(*, project: Project, fileobj: BinaryIO, user) -> tuple[Artif
                 size=default_storage.size(stored_name),
                 file=stored_name,
                 manifest=_manifest_json(manifest),
+                checks_seal=checks_seal(
+                    archive_sha256=manifest.archive_sha256,
+                    entries_sha256=manifest.entries_sha256,
+                    expected_project_slug=project.slug,
+                    platform_project_slug=platform_slug,
+                ),
                 uploaded_by=user,
             )
             audit_record(actor=user, action="artifact.upload", obj=artifact, sha256=artifact.sha256)

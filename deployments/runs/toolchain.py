@@ -5,7 +5,9 @@ Plain functions; paths default to the settings (TERRAFORM_BINARY, TERRAFORM_DIR,
 TERRAFORM_MIRROR_DIR, LOCALCLOUD_URL) and can be given explicitly (tests, other sites).
 """
 
+import functools
 import os
+import shutil
 import subprocess
 import sysconfig
 from collections.abc import Mapping
@@ -126,8 +128,20 @@ def terraform_env(
 
 
 def terraform_version(binary: str | None = None) -> str:
+    """The first line of `terraform version`, e.g. "Terraform v1.0.3".
+
+    Asked once per binary file: starting Terraform costs a run 60-90 ms, and a replaced binary
+    (another inode, size or modification time) is asked again."""
+    program = binary or terraform_binary()
+    resolved = shutil.which(program) or program
+    stat = os.stat(resolved)
+    return _terraform_version(os.path.realpath(resolved), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _terraform_version(path: str, inode: int, size: int, mtime_ns: int) -> str:
     out = subprocess.run(
-        [binary or terraform_binary(), "version"],
+        [path, "version"],
         capture_output=True,
         text=True,
         check=True,

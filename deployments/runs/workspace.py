@@ -35,11 +35,17 @@ def workspace_remove(path: Path) -> None:
 
 def artifact_unpack(*, artifact: Artifact, dest: Path) -> ArtifactManifest:
     """Unpack exactly what was uploaded: the zip must still hash to the stored
-    SHA-256, pass the upload checks again, and every file must match its checksum."""
+    SHA-256, pass the upload checks again, and every file must match its checksum.
+
+    The Terraform parse is skipped only when the artifact's seal says these very bytes passed
+    today's rules at upload (inspection.checks_seal); anything else is checked in full."""
     with artifact.file.open("rb") as fileobj:
         try:
             manifest = inspect_upload(
-                fileobj, expected_project_slug=artifact.project.slug, platform_project_slug=platform_project_slug()
+                fileobj,
+                expected_project_slug=artifact.project.slug,
+                platform_project_slug=platform_project_slug(),
+                seal=artifact.checks_seal,
             )
         except ArtifactRejected as error:
             raise WorkspaceError(f"Artifact {artifact.version} no longer passes its checks: {error}") from None

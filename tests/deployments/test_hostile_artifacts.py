@@ -125,6 +125,33 @@ def test_an_artifact_that_skipped_the_upload_checks_does_not_run(
     assert localcloud_resources(localcloud, "sc-123-example-dev") == []
 
 
+def test_an_uploaded_artifact_whose_file_was_replaced_is_checked_in_full_and_does_not_run(
+    start_worker, project, lead, localcloud, media, tmp_path
+):
+    """Its upload seal vouches for the bytes that were checked, not for these: the worker parses them again."""
+    secret_file = tmp_path / "secret-key"
+    secret_file.write_text(SECRET)
+    artifact = _upload_with(project, lead, tmp_path, "0.1.0", {})
+    assert artifact.checks_seal
+    with zipfile.ZipFile(artifact.file.open("rb")) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    artifact.file.close()
+    entries["infrastructure/dev/steal.tf"] = f'output "k" {{\n  value = file("{secret_file}")\n}}\n'.encode()
+    data = rebuild_with_metadata(entries)
+    artifact.file.save("replaced.zip", ContentFile(data), save=False)
+    artifact.sha256, artifact.size = sha256_hex(data), len(data)
+    artifact.save()  # the seal is left as the upload wrote it
+
+    start_worker()
+    run = wait_finished(
+        run_start(project=project, environment="dev", target="local", version="0.1.0", operation="apply", user=lead)
+    )
+    assert run.status == RunStatus.FAILED
+    assert "no longer passes its checks" in run.error and "steal.tf" in run.error
+    assert SECRET not in run.error + _log(run) + json.dumps(run.outputs)
+    assert localcloud_resources(localcloud, "sc-123-example-dev") == []
+
+
 def test_without_a_sandbox_runs_refuse_to_start_and_say_what_to_install(
     start_worker, worker_env, upload, project, lead, localcloud
 ):

@@ -1,5 +1,6 @@
 """Offline installation from the mirror, and lock files that verify on another machine."""
 
+import shutil
 import subprocess
 from io import StringIO
 
@@ -93,3 +94,20 @@ def test_terraform_env_is_minimal(tmp_path, monkeypatch) -> None:
                    "LOCALCLOUD_LATENCY_MS") for key in env)  # fmt: skip
     version = subprocess.run([env["PATH"].split(":")[0] + "/python3", "--version"], capture_output=True, text=True)
     assert version.stdout.startswith("Python 3.")
+
+
+def test_terraform_version_is_asked_once_per_binary_file(tmp_path) -> None:
+    binary = tmp_path / "terraform"
+    shutil.copy2(toolchain.terraform_binary(), binary)
+    first = toolchain.terraform_version(str(binary))
+    assert first.startswith("Terraform v")
+    cached = toolchain._terraform_version.cache_info().hits
+    assert toolchain.terraform_version(str(binary)) == first
+    assert toolchain._terraform_version.cache_info().hits == cached + 1
+
+    # Replaced in place (an upgrade): asked again, not answered from the cache.
+    replacement = tmp_path / "replacement"
+    replacement.write_text("#!/bin/sh\necho 'Terraform v9.9.9'\n")
+    replacement.chmod(0o755)
+    replacement.replace(binary)
+    assert toolchain.terraform_version(str(binary)) == "Terraform v9.9.9"
