@@ -3,7 +3,7 @@
 Importing them here lets Django find them; code imports them from their room."""
 
 from deployments.artifacts.models import Artifact, artifact_upload_to
-from deployments.plans.models import SavedPlan
+from deployments.plans.models import SavedPlan, SpeculativePlan
 from deployments.runs.models import Deployment, LogLine, Run, RunTransition
 from deployments.state.models import StateVersion
 
@@ -14,6 +14,7 @@ __all__ = [
     "Run",
     "RunTransition",
     "SavedPlan",
+    "SpeculativePlan",
     "StateVersion",
     "artifact_upload_to",
 ]

@@ -7,6 +7,7 @@ from deployments.artifacts import urls as artifacts
 from deployments.live import urls as live
 from deployments.operations import urls as operations
 from deployments.pages import urls as pages
+from deployments.plans import urls as plans
 from deployments.runs import urls as runs
 from deployments.state import urls as state
 
@@ -17,6 +18,7 @@ urlpatterns = [
     *state.urlpatterns,
     *operations.urlpatterns,
     *artifacts.urlpatterns,
+    *plans.urlpatterns,
 ]
 api_urlpatterns = [*artifacts.api_urlpatterns, *pages.api_urlpatterns, *runs.api_urlpatterns]
 state_backend_urlpatterns = state.backend_urlpatterns

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from localcloud import bigquery, composer, iam, inventory, storage, tokens, validation
-from localcloud.errors import AlreadyExists, InvalidValue, NotFound
+from localcloud.errors import AlreadyExists, InvalidValue, NotFound, PermissionDenied
 from localcloud.store import Store
 from localcloud.tokens import Principal
 
@@ -67,6 +67,8 @@ def _match(pattern: tuple[str, ...], segments: list[str]) -> dict[str, str] | No
 def dispatch(store: Store, principal: Principal, method: str, path: str, query: dict, body: dict) -> tuple[int, object]:
     if not path.startswith(API_PREFIX):
         raise NotFound(f"path: {path} is not part of the local cloud API (it starts with {API_PREFIX})", "path")
+    if principal.read_only and method != "GET":
+        raise PermissionDenied(f"PERMISSION_DENIED: {principal.name} may only read; it may not {method} {path}")
     segments = [unquote(s) for s in path[len(API_PREFIX) :].strip("/").split("/")]
     allowed = []
     for verb, pattern, handler in ROUTES:
@@ -90,7 +92,13 @@ def _body(call: Call, *keys: str) -> dict:
 def token_mint(call: Call) -> tuple[int, object]:
     call.principal.require_operator("mint tokens")
     body = call.body
-    return 201, tokens.mint(call.store, body.get("principal"), body.get("projects"), body.get("ttl_seconds", 3600))
+    return 201, tokens.mint(
+        call.store,
+        body.get("principal"),
+        body.get("projects"),
+        body.get("ttl_seconds", 3600),
+        body.get("read_only", False),
+    )
 
 
 @route("GET", "tokens")

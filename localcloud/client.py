@@ -113,9 +113,11 @@ class Client:
             return None
 
     # -- tokens (operator) ---------------------------------------------------------------------
-    def mint_token(self, principal: str, projects: list[str], ttl_seconds: int) -> dict:
-        """{"id", "token", "principal", "projects", "expires_at"}; the token is shown only here."""
+    def mint_token(self, principal: str, projects: list[str], ttl_seconds: int, read_only: bool = False) -> dict:
+        """{"id", "token", "principal", "projects", "expires_at", "read_only"}; the token is shown only here."""
         body = {"principal": principal, "projects": list(projects), "ttl_seconds": int(ttl_seconds)}
+        if read_only:
+            body["read_only"] = True
         return self.request("POST", "tokens", body)  # type: ignore[return-value]
 
     def revoke_token(self, token_id: str) -> None:
@@ -266,9 +268,10 @@ def mint_token(
     *,
     url: str | None = None,
     token_file: Path | str | None = None,
+    read_only: bool = False,
 ) -> dict:
-    """Hangar's call: a token for `principal` valid only for `projects`, for `ttl_seconds`."""
-    return operator_client(url, token_file).mint_token(principal, projects, ttl_seconds)
+    """Hangar's call: a token for `principal` valid only for `projects`, for `ttl_seconds` (only reads: `read_only`)."""
+    return operator_client(url, token_file).mint_token(principal, projects, ttl_seconds, read_only)
 
 
 def revoke_token(token_id: str, *, url: str | None = None, token_file: Path | str | None = None) -> None:

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS tokens (
     projects TEXT NOT NULL,
     created_at REAL NOT NULL,
     expires_at REAL NOT NULL,
-    revoked_at REAL
+    revoked_at REAL,
+    read_only INTEGER NOT NULL DEFAULT 0
 )
 """
 
@@ -92,6 +93,7 @@ class Principal:
     name: str
     projects: tuple[str, ...] | None
     token_id: str | None = None
+    read_only: bool = False  # may read its projects, never change anything (a speculative plan's token)
 
     @property
     def is_operator(self) -> bool:
@@ -115,14 +117,17 @@ class Principal:
 def ensure_schema(store: Store) -> None:
     with store.session(write=True) as conn:
         conn.execute(_SCHEMA)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(tokens)")}
+        if "read_only" not in columns:  # a store made before read-only tokens existed
+            conn.execute("ALTER TABLE tokens ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0")
 
 
 def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def mint(store: Store, principal: str, projects: list[str], ttl_seconds: int) -> dict:
-    """A new scoped token; the secret is returned once and never stored."""
+def mint(store: Store, principal: str, projects: list[str], ttl_seconds: int, read_only: bool = False) -> dict:
+    """A new scoped token; the secret is returned once and never stored. A read-only token may only read."""
     if not isinstance(principal, str) or not principal.strip() or len(principal) > 200:
         raise InvalidValue("principal", principal, "a name of 1-200 characters, e.g. 'run 12'")
     if not isinstance(projects, list) or not projects:
@@ -130,15 +135,18 @@ def mint(store: Store, principal: str, projects: list[str], ttl_seconds: int) ->
     scope = list(dict.fromkeys(validation.project_id(p, "projects") for p in projects))
     if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or not 0 < ttl_seconds <= MAX_TTL_SECONDS:
         raise InvalidValue("ttl_seconds", ttl_seconds, f"whole seconds from 1 to {MAX_TTL_SECONDS}")
+    if not isinstance(read_only, bool):
+        raise InvalidValue("read_only", read_only, "true or false")
     token, token_id, now = new_secret("lct"), "tok_" + secrets.token_hex(8), time.time()
     with store.session(write=True) as conn:
         conn.execute("DELETE FROM tokens WHERE expires_at < ?", (now - PRUNE_AFTER_SECONDS,))
         conn.execute(
-            "INSERT INTO tokens (id, token_hash, principal, projects, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (token_id, token_hash(token), principal.strip(), json.dumps(scope), now, now + ttl_seconds),
+            "INSERT INTO tokens (id, token_hash, principal, projects, created_at, expires_at, read_only) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (token_id, token_hash(token), principal.strip(), json.dumps(scope), now, now + ttl_seconds, int(read_only)),
         )
     return {"id": token_id, "token": token, "principal": principal.strip(), "projects": scope,
-            "expires_at": _iso(now + ttl_seconds)}  # fmt: skip
+            "expires_at": _iso(now + ttl_seconds), "read_only": read_only}  # fmt: skip
 
 
 def revoke(store: Store, token_id: str) -> dict:
@@ -171,14 +179,14 @@ def authenticate(store: Store, operator_token: str, header: str | None) -> Princ
         return Principal(OPERATOR, None)
     with store.session() as conn:
         row = conn.execute(
-            "SELECT id, principal, projects, expires_at, revoked_at FROM tokens WHERE token_hash = ?",
+            "SELECT id, principal, projects, expires_at, revoked_at, read_only FROM tokens WHERE token_hash = ?",
             (token_hash(presented),),
         ).fetchone()
     if row is None:
         raise Unauthenticated("UNAUTHENTICATED: unknown token (not issued by this local cloud, or long expired)")
-    token_id, principal, projects, expires_at, revoked_at = row
+    token_id, principal, projects, expires_at, revoked_at, read_only = row
     if revoked_at is not None:
         raise Unauthenticated(f"UNAUTHENTICATED: the token of {principal} was revoked at {_iso(revoked_at)}")
     if expires_at <= time.time():
         raise Unauthenticated(f"UNAUTHENTICATED: the token of {principal} expired at {_iso(expires_at)}")
-    return Principal(principal, tuple(json.loads(projects)), token_id)
+    return Principal(principal, tuple(json.loads(projects)), token_id, bool(read_only))

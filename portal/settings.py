@@ -246,6 +246,8 @@ RUN_DB_RETRY_SECONDS = env_int("RUN_DB_RETRY_SECONDS", 60)
 RUN_DRAIN_TIMEOUT = env_int("RUN_DRAIN_TIMEOUT", 600)
 # A planned run that waits for a person keeps its slot this long, then is discarded as expired.
 PLAN_CONFIRM_TIMEOUT = env_int("PLAN_CONFIRM_TIMEOUT", 24 * 3600)
+# After an upload, plan the new version against every environment that runs something (never applied).
+SPECULATIVE_PLANS = env_bool("SPECULATIVE_PLANS", True)
 RUN_WORKSPACE_DIR = Path(env_str("RUN_WORKSPACE_DIR", str(VAR_DIR / "runs")))
 # Every Terraform process runs in a bubblewrap sandbox; "off" is unsafe (see docs/security.md).
 RUN_SANDBOX = env_str("RUN_SANDBOX", "on").lower()

@@ -9,6 +9,7 @@ from deployments.artifacts import services as artifact_services
 from deployments.artifacts.selectors import project_artifacts
 from deployments.artifacts.serializers import ArtifactSerializer, ArtifactUploadSerializer
 from deployments.errors import call_service
+from deployments.plans.speculative import speculative_plans_start
 from onboarding.access import project_for_user
 
 
@@ -31,6 +32,8 @@ class ArtifactListView(generics.ListAPIView):
         artifact, created = call_service(
             artifact_services.artifact_upload, project=project, fileobj=upload.validated_data["file"], user=request.user
         )
+        if created:
+            speculative_plans_start(artifact=artifact)
         return Response(
             ArtifactSerializer(artifact).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -3,6 +3,7 @@ the difference between two versions, and downloads. Only members of the
 project's team see them (404 for anyone else); members and leads upload."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -14,6 +15,8 @@ from deployments.artifacts import browse as artifact_browse
 from deployments.artifacts.selectors import artifact_for_project, project_artifacts
 from deployments.artifacts.services import artifact_upload, upload_size_problem
 from deployments.artifacts.starter import starter_repository
+from deployments.plans.selectors import speculative_plans_for
+from deployments.plans.speculative import speculative_plans_start
 from onboarding.access import can_deploy, project_for_user
 from onboarding.tabs import PROJECT_TABS
 
@@ -55,6 +58,7 @@ def artifact_list(request, slug):
                 problems, status = error.messages, 400
             else:
                 if created:
+                    speculative_plans_start(artifact=artifact)
                     messages.success(request, f"Uploaded version {artifact.version} ({filesizeformat(artifact.size)}).")
                 else:
                     messages.info(
@@ -94,6 +98,8 @@ def artifact_detail(request, slug, version):
             folders=artifact_browse.artifact_file_tree(artifact),
             previous=artifact_browse.artifact_previous(artifact),
             may_deploy=can_deploy(request.user, project),
+            speculative_plans=speculative_plans_for(artifact),
+            speculative_enabled=settings.SPECULATIVE_PLANS,
         ),
     )
 

@@ -14,6 +14,7 @@ from deployments.errors import error_text
 from deployments.pages.forms import DeployForm
 from deployments.pages.rows import row_context, row_deployment
 from deployments.pages.selectors import SORT_KEYS, deploy_versions, deployment_rows
+from deployments.plans.selectors import latest_speculative_plans
 from deployments.runs import services as runs
 from deployments.runs.choices import Operation
 from onboarding.access import can_deploy, project_for_user
@@ -58,6 +59,7 @@ def project_deploy(request, slug):
                 messages.error(request, error_text(error))
             else:
                 return redirect(run)
+    speculative_artifact, speculative_plans = latest_speculative_plans(project)
     return render(
         request,
         "deployments/project_deploy.html",
@@ -68,6 +70,8 @@ def project_deploy(request, slug):
             "form": form,
             "has_artifacts": bool(artifacts),
             "may_deploy": can_deploy(request.user, project),
+            "speculative_artifact": speculative_artifact,
+            "speculative_plans": speculative_plans,
             **_table_context(request, project, rows),
         },
     )

@@ -75,17 +75,28 @@ def _current_state(deployment_id: int) -> StateVersion | None:
 
 def plan_store(*, run: Run, data: bytes, plan_json: dict, readable: ReadablePlan, row_counts: dict) -> SavedPlan:
     """Keep a run's saved plan with the state it was made against (for the stale check at confirm)."""
+    saved = plan_store_file(run=run, data=data)
+    return plan_describe(saved=saved, plan_json=plan_json, readable=readable, row_counts=row_counts)
+
+
+def plan_store_file(*, run: Run, data: bytes) -> SavedPlan:
+    """Keep the binary plan first, and what it was made against; its JSON can follow (plan_describe)."""
     return SavedPlan.objects.create(
         run=run,
         data=data,
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        plan_json=plan_json,
-        row_counts=row_counts,
         state_version=_current_state(run.deployment_id),
-        has_changes=plan_has_changes(plan_json),
-        destroys=readable.destroys_anything or readable.replaces_anything,
     )
+
+
+def plan_describe(*, saved: SavedPlan, plan_json: dict, readable: ReadablePlan, row_counts: dict) -> SavedPlan:
+    """Add `terraform show -json` of the saved plan and what its review found."""
+    saved.plan_json, saved.row_counts = plan_json, row_counts
+    saved.has_changes = plan_has_changes(plan_json)
+    saved.destroys = readable.destroys_anything or readable.replaces_anything
+    saved.save(update_fields=["plan_json", "row_counts", "has_changes", "destroys"])
+    return saved
 
 
 def plan_stale_reason(saved: SavedPlan, *, deployment_id: int | None = None) -> str:

@@ -346,8 +346,11 @@ def _execute(state: RunState, workspace: Path) -> str:
     if run.operation == Operation.DESTROY:
         plan.append("-destroy")
     _step(state, "plan", plan, workdir, env)
-    saved, readable = _save_plan(state, workdir, env, binary)
     found = state.findings
+    if _applies_at_once(run, found):
+        _apply_at_once(state, workdir, env, binary)
+        return ""
+    saved, readable = _save_plan(state, workdir, env, binary)
     summary = readable.headline if saved.has_changes else "No changes"
     retrying(
         runs.run_transition,
@@ -423,29 +426,126 @@ def _prepare(state: RunState, workspace: Path) -> tuple[Path, dict[str, str], st
     return workdir, env, binary
 
 
-def _save_plan(state: RunState, workdir: Path, env: dict[str, str], binary: str) -> tuple[SavedPlan, object]:
-    """Store the plan Terraform just saved, with `terraform show -json` of it and its review."""
+def _applies_at_once(run: Run, found: RunFindings) -> bool:
+    """From the plan's own summary: an apply that changes something, destroys and replaces nothing (a
+    replacement counts as a removal), where the environment applies automatically and no approval is due.
+    Anything else, "No changes" included (outputs may still change), is decided on the plan's JSON."""
+    return (
+        run.operation == Operation.APPLY
+        and run.auto_apply
+        and not run.approval_required
+        and found.planned
+        and found.to_destroy == 0
+        and bool(found.to_add or found.to_change)
+    )
+
+
+def _apply_at_once(state: RunState, workdir: Path, env: dict[str, str], binary: str) -> None:
+    """Store the binary plan and apply it at once; `terraform show -json` of it runs meanwhile, on the other
+    core, and its review is stored when both are done (it cannot change the decision: nothing is destroyed)."""
+    run, found = state.run, state.findings
+    saved = retrying(plans.plan_store_file, run=run, data=_plan_file(workdir))
+    retrying(
+        runs.run_transition,
+        run=run,
+        status=RunStatus.PLANNED,
+        note=f"{found.to_add} to add, {found.to_change} to change, 0 to destroy",
+        to_add=found.to_add,
+        to_change=found.to_change,
+        to_destroy=0,
+        resources=found.resource_list(),
+    )
+    retrying(
+        runs.run_transition,
+        run=run,
+        status=RunStatus.CONFIRMED,
+        note=f"applied automatically: {run.deployment.environment.name} applies plans that destroy nothing",
+    )
+    show = _spawn_quiet([binary, "show", "-json", PLAN_FILE], state, workdir, env)
+    try:
+        _apply_saved(state, workdir, env, binary, fetch=False)
+    except BaseException:
+        show.finish(kill=True)
+        raise
+    show.finish(kill=False)
+    try:
+        plan_json = json.loads(show.output(limit=PLAN_JSON_MAX_BYTES))
+        _describe_plan(state, workdir, saved, plan_json)
+    except (ValueError, StepFailed) as error:
+        state.log.append(
+            f"The plan was applied, but Hangar could not read it for review: {error}", level="warn", type="hangar"
+        )
+
+
+def _plan_file(workdir: Path) -> bytes:
     path = workdir / PLAN_FILE
     if path.is_symlink() or not path.is_file():  # written in the sandbox: never follow a link out of it
         raise StepFailed(f"terraform plan wrote no plan file ({PLAN_FILE}).")
     if path.stat().st_size > PLAN_FILE_MAX_BYTES:
         raise StepFailed(f"The saved plan is larger than {PLAN_FILE_MAX_BYTES} bytes; Hangar does not keep it.")
-    data = path.read_bytes()
+    return path.read_bytes()
+
+
+def _save_plan(state: RunState, workdir: Path, env: dict[str, str], binary: str) -> tuple[SavedPlan, object]:
+    """Store the plan Terraform just saved, with `terraform show -json` of it and its review."""
+    saved = retrying(plans.plan_store_file, run=state.run, data=_plan_file(workdir))
     raw = _capture(state, "show", [binary, "show", "-json", PLAN_FILE], workdir, env, limit=PLAN_JSON_MAX_BYTES)
     try:
         plan_json = json.loads(raw)
     except ValueError:
         raise StepFailed("terraform show -json printed no plan that Hangar could read.") from None
+    return saved, _describe_plan(state, workdir, saved, plan_json)
+
+
+def _describe_plan(state: RunState, workdir: Path, saved: SavedPlan, plan_json: dict):
+    """Read the plan in the DSL's terms (asking the cloud for the rows of tables it deletes) and store that."""
+    environment = state.run.deployment.environment.name
+    root = workdir.parent.parent  # the unpacked artifact
     sources = {
-        name: (workdir.parent.parent / name).read_text(errors="replace")
-        for name in plans.source_paths(state.run.deployment.environment.name, _artifact_files(workdir))
+        name: (root / name).read_text(errors="replace")
+        for name in plans.source_paths(environment, _artifact_files(workdir))
     }
-    readable, counts = plans.plan_review(plan_json, sources=sources, environment=state.run.deployment.environment.name)
-    saved = retrying(
-        plans.plan_store, run=state.run, data=data, plan_json=plan_json, readable=readable, row_counts=counts
-    )
+    readable, counts = plans.plan_review(plan_json, sources=sources, environment=environment)
+    retrying(plans.plan_describe, saved=saved, plan_json=plan_json, readable=readable, row_counts=counts)
     wakeups.notify(state.run.pk)
-    return saved, readable
+    return readable
+
+
+class _QuietCommand:
+    """A Terraform command run beside the step in progress, whose output is data (`show -json`)."""
+
+    def __init__(self, process: subprocess.Popen, out_path: Path):
+        self.process, self.out_path = process, out_path
+
+    def finish(self, *, kill: bool) -> None:
+        if kill and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def output(self, *, limit: int) -> bytes:
+        if self.process.returncode != 0:
+            raise StepFailed(f"terraform show exited with code {self.process.returncode}")
+        if self.out_path.stat().st_size > limit:
+            raise StepFailed(f"terraform show printed more than {limit} bytes")
+        return self.out_path.read_bytes()
+
+
+def _spawn_quiet(args: list[str], state: RunState, workdir: Path, env: dict[str, str]) -> _QuietCommand:
+    assert state.workspace is not None
+    out_path = state.workspace / "show.out"
+    with open(out_path, "wb") as out:
+        process = subprocess.Popen(
+            _sandboxed(state, args, workdir),
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+    return _QuietCommand(process, out_path)
 
 
 def _artifact_files(workdir: Path) -> list[str]:

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from deployments.pages.rows import row_context, row_deployment
+from deployments.plans import speculative
 from deployments.runs import services as run_services
 from deployments.state import services as state_services
 from deployments.state.models import ErroredState, StateVersion
@@ -79,7 +80,13 @@ def _json_body(request) -> dict | None:
 def state_endpoint(request, deployment_id: int):
     try:
         username, password = _basic_auth(request)
-        run = state_services.authenticate(deployment_id=deployment_id, username=username, password=password)
+        if username.startswith(speculative.USERNAME_PREFIX):  # a speculative plan: it may read, never change
+            if request.method != "GET":
+                raise StateError(403, f"A speculative plan may only read the state; {request.method} is refused.")
+            speculative.speculative_authenticate(deployment_id=deployment_id, username=username, password=password)
+            run = None
+        else:
+            run = state_services.authenticate(deployment_id=deployment_id, username=username, password=password)
         if request.method == "GET":
             current = state_services.state_current(deployment_id=deployment_id)
             if current is None:

@@ -33,7 +33,9 @@ def test_deploy_roll_back_and_destroy(start_worker, upload, project, lead, local
     statuses = ["queued", "planning", "planned", "confirmed", "applying", "succeeded"]
     assert [t.status for t in first.transitions.all()] == statuses
     assert "applied automatically" in first.transitions.get(status="confirmed").note
+    # Its review was read from `terraform show -json` while the plan was being applied.
     assert first.saved_plan.has_changes and not first.saved_plan.destroys
+    assert {c["type"] for c in first.saved_plan.plan_json["resource_changes"]} >= {"localcloud_table"}
     assert first.log_lines.filter(type="apply_complete").exists()
     assert all(r["state"] == "done" for r in first.resources)
     assert tables(localcloud) == {"example_reports.summary"}
