@@ -1,5 +1,6 @@
 """REST API of artifacts: list and upload."""
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -9,6 +10,7 @@ from deployments.artifacts import services as artifact_services
 from deployments.artifacts.selectors import project_artifacts
 from deployments.artifacts.serializers import ArtifactSerializer, ArtifactUploadSerializer
 from deployments.errors import call_service
+from deployments.plans.models import SpeculativePlan
 from deployments.plans.speculative import speculative_plans_start
 from onboarding.access import project_for_user
 
@@ -20,7 +22,10 @@ class ArtifactListView(generics.ListAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self):
-        return project_artifacts(project_for_user(self.request.user, self.kwargs["slug"]))
+        plans = SpeculativePlan.objects.select_related("deployment__environment").defer("plan_json", "row_counts")
+        return project_artifacts(project_for_user(self.request.user, self.kwargs["slug"])).prefetch_related(
+            Prefetch("speculative_plans", queryset=plans)
+        )
 
     @extend_schema(request=ArtifactUploadSerializer, responses={201: ArtifactSerializer, 200: ArtifactSerializer})
     def post(self, request, slug):

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from localcloud import tokens
-from localcloud.errors import InvalidValue, Unauthenticated
+from localcloud.errors import InvalidValue, PermissionDenied, Unauthenticated
 from localcloud.launcher import ServerProcess
 from localcloud.store import Store
 
@@ -108,3 +108,22 @@ def test_long_expired_tokens_are_pruned(tmp_path) -> None:
     tokens.mint(store, "run 2", [P], 60)
     with store.session() as conn:
         assert [row[0] for row in conn.execute("SELECT principal FROM tokens")] == ["run 2"]
+
+
+def test_a_read_only_token_reads_its_projects_and_changes_nothing(localcloud) -> None:
+    operator = localcloud.client()
+    operator.create_dataset(P, "reports", description="Reports")
+    minted = operator.mint_token("speculative plan 3", [P], 600, read_only=True)
+    assert minted["read_only"] is True
+    reader = localcloud.client(minted["token"])
+    assert [r["name"] for r in reader.list_resources(P)] == ["reports"]
+    with pytest.raises(PermissionDenied) as error:
+        reader.create_dataset(P, "stolen")
+    assert error.value.message == (
+        f"PERMISSION_DENIED: speculative plan 3 may only read; it may not POST /v1/projects/{P}/datasets"
+    )
+    with pytest.raises(PermissionDenied):
+        reader.delete(P, "dataset", "reports")
+    assert [r["name"] for r in operator.list_resources(P)] == ["reports"]
+    with pytest.raises(InvalidValue):
+        operator.request("POST", "tokens", {"principal": "x", "projects": [P], "ttl_seconds": 60, "read_only": "yes"})
