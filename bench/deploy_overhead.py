@@ -149,6 +149,49 @@ def run_benchmark(site: "h.Site", args) -> None:
             flush=True,
         )
     report(hangar_rounds, hand_rounds, planned_rounds, resources)
+    speculative_round(project, user, site, args.tables)
+
+
+def speculative_round(project, user, site: "h.Site", tables: int) -> None:
+    """Upload → every environment's speculative plan finished, with dev, test and prod all deployed."""
+    from deployments.artifacts.build import build_artifact
+    from deployments.artifacts.services import artifact_upload
+    from deployments.plans.models import SpeculativePlan
+    from deployments.plans.speculative import speculative_plans_start
+    from deployments.runs import services as runs
+    from deployments.runs.choices import FINAL_STATUSES, RunStatus
+
+    print("\ndeploying 1.0.0 to dev, test and prod for the speculative plans (untimed) …", flush=True)
+    for environment in ("dev", "test", "prod"):
+        run = runs.run_start(project=project, environment=environment, target="local", version="1.0.0",
+                             operation="apply", user=user)  # fmt: skip
+        while True:
+            run.refresh_from_db()
+            if run.awaiting_confirmation:
+                runs.run_confirm(run=run, user=user)  # prod waits for a person
+            elif run.status in FINAL_STATUSES:
+                break
+            time.sleep(0.05)
+        if run.status != RunStatus.SUCCEEDED:
+            sys.exit(f"deploying 1.0.0 to {environment} failed: {run.error}")
+    source = write_project(site.dir / "source-1.0.1", tables + 1)
+    built = build_artifact(source_dir=source, version="1.0.1", project_slug=project.slug, builder="bench")
+    start = time.perf_counter()
+    artifact, _ = artifact_upload(project=project, fileobj=io.BytesIO(built.content), user=user)
+    speculative_plans_start(artifact=artifact)
+    while True:
+        plans = list(SpeculativePlan.objects.filter(artifact=artifact).select_related("deployment__environment"))
+        if plans and all(plan.is_finished for plan in plans):
+            break
+        time.sleep(0.05)
+    total = time.perf_counter() - start
+    failed = [plan for plan in plans if plan.status != SpeculativePlan.Status.SUCCEEDED]
+    if failed:
+        sys.exit(f"a speculative plan failed: {failed[0].error}")
+    each = ", ".join(
+        f"{p.deployment.environment.name} {(p.finished_at - p.started_at).total_seconds():.2f}s" for p in plans
+    )
+    print(f"upload → all {len(plans)} environments' speculative plans: {total:.2f}s (one worker process; {each})")
 
 
 def terraform(env: dict, cwd: Path, binary: str, *args: str) -> None:
