@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 
 from deployments.live import wakeups as live
 from deployments.runs.logs import sees_tracebacks, visible_log_lines
-from deployments.runs.models import Run
+from deployments.runs.models import Run, RunTransition
 from deployments.runs.selectors import run_for_user
 from deployments.runs.views import run_parts_shared, user_rights, with_actions
 
@@ -51,12 +51,14 @@ class Step:
 
 
 def _read(run_id: int, after: int, user) -> Step:
+    # Counted before the run is read: a transition committed in between (planned, then parked a moment
+    # later) changes the count on the next read, so the parts are rendered again from the newer run.
+    transitions = RunTransition.objects.filter(run_id=run_id).count()
     run = Run.objects.select_related("deployment__environment__project", "artifact", "requested_by").get(pk=run_id)
     finished = run.is_finished  # before the lines: lines stored before the end are all visible
     lines = visible_log_lines(user=user, run=run, after=after, limit=BATCH)
     html = render_to_string("deployments/partials/log_lines.html", {"lines": lines}) if lines else ""
-    transitions = run.transitions.count()
-    version = (run.status, run.to_add, repr(run.resources), repr(run.outputs), transitions)
+    version = (run.status, run.plan_expires_at, run.to_add, repr(run.resources), repr(run.outputs), transitions)
     return Step(run, finished, len(lines), lines[-1].seq if lines else after, html, version)
 
 

@@ -103,7 +103,9 @@ def run_approve(request, pk):
 
 @require_POST
 def run_confirm(request, pk):
-    return _run_action(request, pk, runs.run_confirm, "Run #{run.pk}'s plan is confirmed: it is being applied.")
+    # The button a second lead sees says "Approve and apply": the message uses the same word.
+    done = "approved" if run_for_user(request.user, pk).approval_required else "confirmed"
+    return _run_action(request, pk, runs.run_confirm, "Run #{run.pk}'s plan is " + done + ": it is being applied.")
 
 
 @require_POST
