@@ -19,6 +19,7 @@ from deployments.runs.logs import sees_tracebacks, visible_log_lines
 from deployments.runs.models import Run, RunTransition
 from deployments.runs.selectors import run_for_user
 from deployments.runs.views import run_parts_shared, user_rights, with_actions
+from deployments.state.models import StateVersion
 
 BATCH = 500
 
@@ -58,7 +59,18 @@ def _read(run_id: int, after: int, user) -> Step:
     finished = run.is_finished  # before the lines: lines stored before the end are all visible
     lines = visible_log_lines(user=user, run=run, after=after, limit=BATCH)
     html = render_to_string("deployments/partials/log_lines.html", {"lines": lines}) if lines else ""
-    version = (run.status, run.plan_expires_at, run.to_add, repr(run.resources), repr(run.outputs), transitions)
+    # A plan waiting for a person goes stale when another state version is written: seen within a keep-alive.
+    state_now = (
+        StateVersion.objects.filter(deployment_id=run.deployment_id)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+        if run.awaiting_confirmation
+        else None
+    )
+    version = (
+        run.status, run.plan_expires_at, run.to_add, repr(run.resources), repr(run.outputs), transitions, state_now
+    )  # fmt: skip
     return Step(run, finished, len(lines), lines[-1].seq if lines else after, html, version)
 
 
