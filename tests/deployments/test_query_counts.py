@@ -29,7 +29,7 @@ def queries(client, url: str) -> int:
 
 # Session, user, project and access checks included; a change here should be a deliberate one.
 EXPECTED = {
-    "project_deploy": 8,
+    "project_deploy": 9,  # + the newest upload's speculative plans
     "project_deployments": 5,
     "deployment_history": 9,
     "deployment_history_deep": 9,
