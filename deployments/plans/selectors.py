@@ -47,7 +47,8 @@ def _readable(saved_plan_id: int, sha256: str) -> ReadablePlan:
 
 def run_readable_plan(run: Run) -> ReadablePlan | None:
     """The run's saved plan in the DSL's terms, or None before it has one."""
-    row = SavedPlan.objects.filter(run_id=run.pk).values_list("pk", "sha256").first()
+    # Only once its JSON is in: the binary plan is stored first, and what is cached here never changes.
+    row = SavedPlan.objects.filter(run_id=run.pk).exclude(plan_json={}).values_list("pk", "sha256").first()
     return _readable(*row) if row else None
 
 

@@ -203,3 +203,17 @@ def test_only_leads_change_auto_apply_in_pages_and_api(project, lead, member, vi
     response = client_for(lead).post(page_url, {"auto_apply": ["test", "prod"]}, follow=True)
     assert {e.name: e.auto_apply for e in project.environments.all()} == {"dev": False, "test": True, "prod": True}
     assert "Saved: Development." in response.text
+
+
+def test_the_readable_plan_waits_for_the_plans_json_and_is_not_cached_empty(uploaded, member):
+    from deployments.plans import services as plans
+    from deployments.plans.readable import readable_plan
+    from deployments.plans.selectors import run_readable_plan
+    from tests.deployments.planned import CREATE_PLAN
+
+    run = runs.run_start(project=uploaded, environment="dev", target="local", version="0.1.0",
+                         operation="apply", user=member)  # fmt: skip
+    saved = plans.plan_store_file(run=run, data=b"binary plan")  # the worker stores the binary plan first
+    assert run_readable_plan(run) is None
+    plans.plan_describe(saved=saved, plan_json=CREATE_PLAN, readable=readable_plan(CREATE_PLAN), row_counts={})
+    assert run_readable_plan(run).add == 1
