@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from deployments.artifacts.models import Artifact
+from deployments.drift.models import DriftCheck
 from deployments.runs.models import Deployment, LogLine, Run, RunTransition
 from deployments.state import services as state_backend
 from deployments.state.models import StateVersion
@@ -92,3 +93,12 @@ class LogLineAdmin(ReadOnlyAdmin):
     list_filter = ["level", "type"]
     search_fields = ["message", "run__id"]
     list_select_related = ["run"]
+
+
+@admin.register(DriftCheck)
+class DriftCheckAdmin(ReadOnlyAdmin):
+    list_display = ["id", "deployment", "artifact", "status", "outcome", "drifted_count", "requested_by", "finished_at"]
+    list_filter = ["status", "outcome", "deployment__target", "created_at"]
+    search_fields = ["id", "deployment__environment__gcp_project_id", "artifact__version"]
+    list_select_related = ["deployment__environment", "artifact__project", "requested_by"]
+    date_hierarchy = "created_at"

@@ -3,6 +3,7 @@
 Importing them here lets Django find them; code imports them from their room."""
 
 from deployments.artifacts.models import Artifact, artifact_upload_to
+from deployments.drift.models import DriftCheck
 from deployments.plans.models import SavedPlan, SpeculativePlan
 from deployments.runs.models import Deployment, LogLine, Run, RunTransition
 from deployments.state.models import StateVersion
@@ -10,6 +11,7 @@ from deployments.state.models import StateVersion
 __all__ = [
     "Artifact",
     "Deployment",
+    "DriftCheck",
     "LogLine",
     "Run",
     "RunTransition",

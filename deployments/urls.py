@@ -4,6 +4,7 @@ Run and project-tab routes come before onboarding's, so a project tab served
 here takes its route."""
 
 from deployments.artifacts import urls as artifacts
+from deployments.drift import urls as drift
 from deployments.live import urls as live
 from deployments.operations import urls as operations
 from deployments.pages import urls as pages
@@ -19,6 +20,12 @@ urlpatterns = [
     *operations.urlpatterns,
     *artifacts.urlpatterns,
     *plans.urlpatterns,
+    *drift.urlpatterns,
 ]
-api_urlpatterns = [*artifacts.api_urlpatterns, *pages.api_urlpatterns, *runs.api_urlpatterns]
+api_urlpatterns = [
+    *artifacts.api_urlpatterns,
+    *pages.api_urlpatterns,
+    *runs.api_urlpatterns,
+    *drift.api_urlpatterns,
+]
 state_backend_urlpatterns = state.backend_urlpatterns

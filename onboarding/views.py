@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from onboarding import services
 from onboarding.access import is_team_lead, project_for_user, visible_projects, visible_teams
 from onboarding.forms import MemberForm, RegisterProjectForm, TeamForm
-from onboarding.models import Role
+from onboarding.models import Project, Role
 from onboarding.naming import ENVIRONMENTS, gcp_project_id
 from onboarding.tabs import PROJECT_TABS
 
@@ -118,9 +118,11 @@ def project_detail(request, slug, tab="overview"):
     context = {"project": project, "environments": project.environments.all(), "tabs": PROJECT_TABS, "tab": tab}
     context["is_lead"] = is_team_lead(request.user, project.team)
     if tab == "overview":
+        from deployments.drift.selectors import drifted_deployments  # deployments builds on onboarding
         from onboarding.shared_composer.views import project_shared_context
 
         context["shared"] = project_shared_context(project, request.user)
+        context["drifted"] = drifted_deployments(Project.objects.filter(pk=project.pk))
     return render(request, f"onboarding/project_{tab}.html", context)
 
 

@@ -262,8 +262,17 @@ LIVE_POLL_INTERVAL = float(env_str("LIVE_POLL_INTERVAL", "0.2"))
 LIVE_SAFETY_POLL = 5.0
 LIVE_KEEPALIVE = env_int("LIVE_KEEPALIVE", 15)
 LIVE_SSE = env_bool("LIVE_SSE", True)
+# Drift (docs/drift.md): every deployed version is checked every DRIFT_CHECK_INTERVAL seconds (0: never on a
+# schedule; Check now still works). Beat's sweep queues up to DRIFT_SWEEP_BATCH due checks every
+# DRIFT_SWEEP_INTERVAL seconds, spread over that interval; DRIFT_KEEP checks per deployment are kept, plus
+# every check that found drift.
+DRIFT_CHECK_INTERVAL = env_int("DRIFT_CHECK_INTERVAL", 6 * 3600)
+DRIFT_SWEEP_INTERVAL = env_int("DRIFT_SWEEP_INTERVAL", 300)
+DRIFT_SWEEP_BATCH = env_int("DRIFT_SWEEP_BATCH", 50)
+DRIFT_KEEP = env_int("DRIFT_KEEP", 20)
 CELERY_BEAT_SCHEDULE = {
     "reap-lost-runs": {"task": "deployments.tasks.reap_lost_runs", "schedule": float(RUN_REAPER_INTERVAL)},
+    "drift-sweep": {"task": "deployments.drift.sweep", "schedule": float(max(DRIFT_SWEEP_INTERVAL, 1))},
 }
 
 # The Managed Shared Composer: one Airflow environment per stage that projects join

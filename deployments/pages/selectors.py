@@ -3,11 +3,13 @@ including rows never deployed, sortable by every column."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from deployments.artifacts.models import Artifact
 from deployments.artifacts.selectors import project_artifacts
+from deployments.drift.health import Health, deployment_health
 from deployments.runs.choices import FINAL_STATUSES, Operation, Target
 from deployments.runs.models import Deployment, Run
 from onboarding.models import Environment, Project
@@ -20,7 +22,9 @@ SORT_KEYS = {
     "last_run": lambda row: (row.run_at.timestamp() if row.run_at else 0, row.environment.position),
     "deployed_by": lambda row: (row.deployed_by or "", row.environment.position),
     "deployed_at": lambda row: (row.deployed_at.timestamp() if row.deployed_at else 0, row.environment.position),
+    "health": lambda row: (HEALTH_ORDER[row.health.status], -len(row.health.drifted), row.environment.position),
 }
+HEALTH_ORDER = {"drifted": 0, "check_failed": 1, "unchecked": 2, "in_sync": 3}
 
 
 @dataclass
@@ -86,6 +90,11 @@ class DeploymentRow:
         run = self.deployed_run
         return (run.finished_at or run.created_at) if run else None
 
+    @cached_property
+    def health(self) -> Health:
+        """What the newest drift check says (docs/drift.md)."""
+        return deployment_health(self.deployment)
+
 
 def deployment_rows(*, project: Project, sort: str = "environment") -> list[DeploymentRow]:
     """Every environment × target, with its deployment if it has one. Two queries, whatever the history."""
@@ -102,14 +111,19 @@ def deployment_rows(*, project: Project, sort: str = "environment") -> list[Depl
 
 def project_deployments(project: Project) -> QuerySet[Deployment]:
     """The deployments table: one row per environment + target, with what it needs in one query."""
-    return Deployment.objects.filter(environment__project=project).select_related(
-        "environment",
-        "deployed_artifact",
-        "deployed_run__requested_by",
-        "last_run__artifact",
-        "last_run__requested_by",
-        "active_run__artifact",
-        "active_run__requested_by",
+    return (
+        Deployment.objects.filter(environment__project=project)
+        .select_related(
+            "environment",
+            "deployed_artifact",
+            "deployed_run__requested_by",
+            "last_run__artifact",
+            "last_run__requested_by",
+            "active_run__artifact",
+            "active_run__requested_by",
+            "last_drift_check",
+        )
+        .defer("last_drift_check__log", "last_drift_check__error")
     )
 
 

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from deployments.drift.serializers import HealthSerializer
+
 
 class DeploymentRowSerializer(serializers.Serializer):
     """A row of the deployments table (deployments.pages.selectors.DeploymentRow)."""
@@ -20,3 +22,4 @@ class DeploymentRowSerializer(serializers.Serializer):
     last_run_status = serializers.CharField(allow_null=True, help_text="succeeded, failed or cancelled.")
     last_run_at = serializers.DateTimeField(allow_null=True, help_text="When the last run finished.")
     active_run = serializers.IntegerField(source="deployment.active_run_id", default=None, allow_null=True)
+    health = HealthSerializer(help_text="What the newest drift check says (docs/drift.md).")

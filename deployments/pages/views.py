@@ -27,6 +27,7 @@ TABLE_COLUMNS = [
     ("deployed_by", "Deployed by"),
     ("deployed_at", "Deployed at"),
     ("last_run", "Last run"),
+    ("health", "Health"),
 ]
 
 

@@ -11,7 +11,9 @@ from celery import current_app
 EXECUTE_RUN = "deployments.tasks.execute_run"  # the name predates the rooms; queued messages still carry it
 
 
-def send_task(name: str, *args) -> str:
-    """Queue task `name` with `args`; returns its Celery task id ("" in eager mode without one)."""
-    result = current_app.tasks[name].apply_async(args=list(args))
+def send_task(name: str, *args, countdown: float = 0) -> str:
+    """Queue task `name` with `args`, to start `countdown` seconds from now; returns its Celery task id
+    ("" in eager mode without one)."""
+    options = {"countdown": countdown} if countdown > 0 else {}
+    result = current_app.tasks[name].apply_async(args=list(args), **options)
     return result.id or ""

@@ -29,6 +29,10 @@ class Deployment(models.Model):
     deployed_run = models.ForeignKey(
         "Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
+    # The newest drift check that finished (not skipped): the Health column (deployments/drift/).
+    last_drift_check = models.ForeignKey(
+        "DriftCheck", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     # Terraform's state lock (the http backend's LOCK/UNLOCK).
     lock_id = models.CharField(max_length=64, blank=True)
     lock_run = models.ForeignKey("Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from deployments.pages.rows import row_context, row_deployment
+from deployments.drift import services as drift
 from deployments.plans import speculative
 from deployments.runs import services as run_services
 from deployments.state import services as state_services
@@ -76,14 +77,22 @@ def _json_body(request) -> dict | None:
     return body
 
 
+# Read-only jobs by the prefix of their state-backend username (plans/readonly.py).
+READERS = {
+    speculative.USERNAME_PREFIX: speculative.speculative_authenticate,
+    drift.USERNAME_PREFIX: drift.drift_check_authenticate,
+}
+
+
 @csrf_exempt
 def state_endpoint(request, deployment_id: int):
     try:
         username, password = _basic_auth(request)
-        if username.startswith(speculative.USERNAME_PREFIX):  # a speculative plan: it may read, never change
+        reader = next((READERS[prefix] for prefix in READERS if username.startswith(prefix)), None)
+        if reader is not None:  # a speculative plan or a drift check: it may read, never change
             if request.method != "GET":
-                raise StateError(403, f"A speculative plan may only read the state; {request.method} is refused.")
-            speculative.speculative_authenticate(deployment_id=deployment_id, username=username, password=password)
+                raise StateError(403, f"A read-only plan may only read the state; {request.method} is refused.")
+            reader(deployment_id=deployment_id, username=username, password=password)
             run = None
         else:
             run = state_services.authenticate(deployment_id=deployment_id, username=username, password=password)

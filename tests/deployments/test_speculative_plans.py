@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from deployments.artifacts.build import build_artifact
-from deployments.plans import speculative
+from deployments.plans import readonly, speculative
 from deployments.plans.models import SpeculativePlan
 from deployments.runs.choices import RunStatus
 from deployments.runs.models import Deployment
@@ -76,7 +76,7 @@ def test_a_speculative_plans_credentials_only_read(upload, project, lead, live_s
     deployment = Deployment.objects.create(environment=project.environments.get(name="dev"), target="local")
     plan = SpeculativePlan.objects.create(
         artifact=project.artifacts.get(), deployment=deployment, status="running",
-        credential=speculative._digest("secret"),
+        credential=readonly.digest("secret"),
     )  # fmt: skip
     import urllib.error
     import urllib.request
