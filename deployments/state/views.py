@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from deployments.pages.rows import row_context, row_deployment
 from deployments.drift import services as drift
+from deployments.pages.rows import row_context, row_deployment
 from deployments.plans import speculative
 from deployments.runs import services as run_services
 from deployments.state import services as state_services
