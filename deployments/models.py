@@ -3,6 +3,7 @@
 Importing them here lets Django find them; code imports them from their room."""
 
 from deployments.artifacts.models import Artifact, artifact_upload_to
+from deployments.drills.models import RecoveryDrill, RecoveryDrillEnvironment
 from deployments.plans.models import SavedPlan, SpeculativePlan
 from deployments.runs.models import Deployment, LogLine, Run, RunTransition
 from deployments.state.models import StateVersion
@@ -11,6 +12,8 @@ __all__ = [
     "Artifact",
     "Deployment",
     "LogLine",
+    "RecoveryDrill",
+    "RecoveryDrillEnvironment",
     "Run",
     "RunTransition",
     "SavedPlan",

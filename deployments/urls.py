@@ -4,6 +4,7 @@ Run and project-tab routes come before onboarding's, so a project tab served
 here takes its route."""
 
 from deployments.artifacts import urls as artifacts
+from deployments.drills import urls as drills
 from deployments.live import urls as live
 from deployments.operations import urls as operations
 from deployments.pages import urls as pages
@@ -17,6 +18,7 @@ urlpatterns = [
     *pages.urlpatterns,
     *state.urlpatterns,
     *operations.urlpatterns,
+    *drills.urlpatterns,
     *artifacts.urlpatterns,
     *plans.urlpatterns,
 ]

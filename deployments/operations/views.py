@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
+from deployments.drills.selectors import drillable_projects, recent_drills
 from deployments.operations.selectors import operations_summary
 from deployments.runs import sandbox
 
@@ -11,4 +12,6 @@ def operations(request):
     """For admins: how runs fare, what is stuck now, and adoption."""
     if not request.user.is_staff:
         raise PermissionDenied("The operations page is for Hangar's admins.")
-    return render(request, "deployments/operations.html", {**operations_summary(), "sandboxed": sandbox.enabled()})
+    context = {**operations_summary(), "sandboxed": sandbox.enabled(), "drills": recent_drills(request.user),
+               "drill_projects": drillable_projects()}  # fmt: skip
+    return render(request, "deployments/operations.html", context)
