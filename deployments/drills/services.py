@@ -202,11 +202,12 @@ def _recreate(drill: RecoveryDrill, row: RecoveryDrillEnvironment, server: Serve
     token_id = ""
     try:
         workspace = workspaces.get(row.pk)
-        if workspace is None:
+        workdir = workspace / "artifact" / "infrastructure" / row.deployment.environment.name if workspace else None
+        if workdir is None or not (workdir / OVERRIDE_FILE).is_file():  # else a second attempt goes on from the first
+            if workspace is not None:
+                workspace_remove(workspace)
             workspace = workspaces[row.pk] = workspace_create(run_id=f"drill-{drill.pk}-{row.pk}")
             workdir = _unpack(row, workspace)
-        else:  # the second attempt goes on from the first one's state
-            workdir = workspace / "artifact" / "infrastructure" / row.deployment.environment.name
         token = server.client().mint_token(
             f"recovery drill {drill.pk}: {row.deployment}",
             environment_cloud_projects(row.deployment),
@@ -222,6 +223,9 @@ def _recreate(drill: RecoveryDrill, row: RecoveryDrillEnvironment, server: Serve
         status, error = RecoveryDrillEnvironment.Status.FAILED, str(failure)
     except LocalCloudError as failure:
         status, error = RecoveryDrillEnvironment.Status.FAILED, f"The drill cloud refused: {failure.message}"
+    except Exception:  # one environment's surprise must not stop the others
+        log.exception("recovery drill %s: recreating %s failed inside Hangar", drill.pk, row.deployment)
+        status, error = RecoveryDrillEnvironment.Status.FAILED, "Hangar failed while recreating it; see the log."
     finally:
         if token_id:
             with contextlib.suppress(LocalCloudError):
