@@ -329,7 +329,11 @@ def drill_report(drill: RecoveryDrill) -> str:
             f"- {row.deployment} (version {row.artifact.version}): {row.get_status_display().lower()}, "
             f"{seconds}, parity {parity}"
         )
-        lines += [f"    {difference['message']}" for difference in row.differences]
+        several = len(row.compared_projects) > 1  # a platform project's row: say which project
+        lines += [
+            f"    {difference['project'] + ': ' if several else ''}{difference['message']}"
+            for difference in row.differences
+        ]
         if row.error:
             lines += [f"    {line}" for line in row.error.splitlines()[-15:]]
     return "\n".join(lines)

@@ -183,3 +183,31 @@ def test_a_drill_rebuilds_everything_elsewhere_and_measures_parity(
     assert f"- {TEST} / local (version 0.2.0): failed" in report and "parity not compared" in report, report
     assert "column `note` missing in the live cloud" in report
     assert live_snapshot(localcloud) == drifted
+
+
+def test_the_shared_airflow_platform_is_recreated_first_and_its_grants_compared(
+    start_worker, drill_settings, worker_env, project, lead, localcloud, tmp_path
+):
+    from onboarding.shared_composer.services import change_runs, shared_onboard
+
+    drill_settings.SHARED_COMPOSER_PROMOTION = worker_env["SHARED_COMPOSER_PROMOTION"] = "approval"  # dev only
+    start_worker()
+    change = shared_onboard(project=project, user=lead)
+    [platform_run] = [run for run in change_runs(change) if run.deployment.environment.name == "dev"]
+    assert wait_finished(platform_run).status == RunStatus.SUCCEEDED, platform_run.error
+    upload_version(project, lead, tmp_path, "0.1.0", "Sales of the example project")
+    deploy(project, lead, "dev", "0.1.0")
+    before = live_snapshot(localcloud)
+
+    out = io.StringIO()
+    call_command("recovery_drill", "--project", project.slug, stdout=out, stderr=io.StringIO())  # a member
+    report = out.getvalue()
+    drill = RecoveryDrill.objects.get()
+    ordered = list(drill.environments.order_by("position").select_related("deployment__environment"))
+    assert [str(row.deployment) for row in ordered] == ["sc-1-msc-dev / local", f"{DEV} / local"], report
+    for row in ordered:
+        assert (row.status, row.parity, row.differences) == ("recreated", True, []), report
+    # The member's project (with the platform's grants in it) is compared once, under its own environment.
+    assert [row.compared_projects for row in ordered] == [["sc-1-msc-dev"], [DEV]]
+    assert not Path(drill.cloud_root).exists()
+    assert live_snapshot(localcloud) == before
