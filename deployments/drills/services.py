@@ -106,12 +106,14 @@ def environment_cloud_projects(deployment: Deployment) -> list[str]:
     return list(dict.fromkeys(projects))
 
 
-def compared_projects(deployment: Deployment, drilled: list[Deployment]) -> list[str]:
+def compared_projects(deployment: Deployment, drilled: list[Deployment], *, everything: bool = False) -> list[str]:
     """The projects whose inventory this environment's row reports: its own, and those of its other
     cloud projects (a platform project's members) that no environment of the drill owns, when they
-    belong to a project of the drill. Each project is thus compared once."""
+    belong to a project of the drill (any, in a drill of `everything`). Each project is compared once."""
     owned = {d.environment.gcp_project_id for d in drilled}
     own, *others = environment_cloud_projects(deployment)
+    if everything:
+        return [own, *[p for p in others if p not in owned]]
     in_scope = set(
         Deployment.objects.filter(environment__project__in={d.environment.project_id for d in drilled})
         .values_list("environment__gcp_project_id", flat=True)
@@ -185,7 +187,7 @@ def _run(drill: RecoveryDrill, say: Progress) -> None:
         for row in failed:  # once more: it may have needed another project's resources
             say(f"Trying {row.deployment} once more, after the others.")
             _recreate(drill, row, server, workspaces, say)
-        _compare(rows, server, say)
+        _compare(rows, server, say, everything=drill.project_id is None)
     finally:
         if server is not None:
             server.stop()
@@ -279,7 +281,7 @@ def _terraform(workspace: Path, workdir: Path, env: dict[str, str], args: list[s
 
 
 # -- comparing -----------------------------------------------------------------------------------
-def _compare(rows: list[RecoveryDrillEnvironment], server: ServerProcess, say: Progress) -> None:
+def _compare(rows: list[RecoveryDrillEnvironment], server: ServerProcess, say: Progress, *, everything: bool) -> None:
     """Each recreated environment's projects, live against drill."""
     live = client.operator_client(settings.LOCALCLOUD_URL, settings.LOCALCLOUD_OPERATOR_TOKEN_FILE)
     drill = server.client()
@@ -287,7 +289,7 @@ def _compare(rows: list[RecoveryDrillEnvironment], server: ServerProcess, say: P
     for row in rows:
         if row.status != RecoveryDrillEnvironment.Status.RECREATED:
             continue
-        projects = compared_projects(row.deployment, drilled)
+        projects = compared_projects(row.deployment, drilled, everything=everything)
         try:
             differences = [
                 difference
