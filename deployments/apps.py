@@ -9,5 +9,6 @@ class DeploymentsConfig(AppConfig):
         # Register the rooms' Celery tasks in every process (web too), so services can
         # hand work over by task name (deployments.runs.dispatch) without importing them.
         from deployments.drift import tasks as drift_tasks  # noqa: F401
+        from deployments.drills import tasks as drill_tasks  # noqa: F401
         from deployments.plans import tasks as plan_tasks  # noqa: F401
         from deployments.runs import tasks  # noqa: F401

@@ -4,6 +4,7 @@ Importing them here lets Django find them; code imports them from their room."""
 
 from deployments.artifacts.models import Artifact, artifact_upload_to
 from deployments.drift.models import DriftCheck
+from deployments.drills.models import RecoveryDrill, RecoveryDrillEnvironment
 from deployments.plans.models import SavedPlan, SpeculativePlan
 from deployments.runs.models import Deployment, LogLine, Run, RunTransition
 from deployments.state.models import StateVersion
@@ -13,6 +14,8 @@ __all__ = [
     "Deployment",
     "DriftCheck",
     "LogLine",
+    "RecoveryDrill",
+    "RecoveryDrillEnvironment",
     "Run",
     "RunTransition",
     "SavedPlan",

@@ -5,6 +5,7 @@ here takes its route."""
 
 from deployments.artifacts import urls as artifacts
 from deployments.drift import urls as drift
+from deployments.drills import urls as drills
 from deployments.live import urls as live
 from deployments.operations import urls as operations
 from deployments.pages import urls as pages
@@ -18,6 +19,7 @@ urlpatterns = [
     *pages.urlpatterns,
     *state.urlpatterns,
     *operations.urlpatterns,
+    *drills.urlpatterns,
     *artifacts.urlpatterns,
     *plans.urlpatterns,
     *drift.urlpatterns,
