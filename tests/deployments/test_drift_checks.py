@@ -2,14 +2,18 @@
 set, a column dropped and a table deleted outside Hangar are found by the next scheduled check, with the
 exact attributes; the deployments table and the API show it; Reconcile puts everything back."""
 
+import io
+
 import pytest
 from rest_framework.test import APIClient
 
+from deployments.artifacts.build import build_artifact
+from deployments.artifacts.services import artifact_upload
 from deployments.drift.models import DriftCheck
 from deployments.runs.choices import RunStatus
 from deployments.runs.models import Deployment
 from deployments.runs.services import run_start
-from tests.deployments.conftest import wait_for
+from tests.deployments.conftest import wait_for, write_project
 from tests.deployments.helpers import localcloud_resources, names_by_type, wait_finished
 from tests.localcloud_fixtures import localcloud_cli
 
@@ -96,3 +100,49 @@ def test_the_schedule_finds_drift_with_its_attributes_and_reconcile_repairs_it(
     # No check wrote the state: every version of it comes from the applies (the reconcile put back exactly the
     # state there was, which Terraform does not store again).
     assert set(deployment.state_versions.values_list("run_id", flat=True)) <= {None, deployed.pk, reconcile.pk}
+
+
+def test_an_unmanaged_dataset_is_not_drift_and_check_now_finds_the_rest(
+    start_worker, media, project, lead, member, localcloud, tmp_path
+):
+    """`managed: false`: the dataset is someone else's. Labels set on it are not drift; its table is Hangar's."""
+    start_worker()
+    source = write_project(tmp_path / "src", tables=["summary"], deletion_protection=False)
+    (source / "infrastructure" / "dev" / "main.yaml").write_text(
+        "infrastructure:\n  gcp:\n    datasets:\n      - name: landing\n        managed: false\n        tables:\n"
+        '          - name: events\n            parameters:\n              schema: "file:bq_schemas/summary.json"\n'
+        "              deletion_protection: false\n"
+    )
+    built = build_artifact(source_dir=source, version="0.1.0", project_slug=project.slug, builder="tests")
+    artifact_upload(project=project, fileobj=io.BytesIO(built.content), user=lead)
+    cloud = ("--url", localcloud.url)
+    localcloud_cli(*cloud, "create", "--project", DEV, "dataset", "landing")  # made elsewhere, before Hangar
+    deployed = wait_finished(run_start(project=project, environment="dev", target="local", version="0.1.0",
+                                       operation="apply", user=lead))  # fmt: skip
+    assert deployed.status == RunStatus.SUCCEEDED, deployed.error
+
+    api = APIClient()
+    api.force_authenticate(member)
+    url = f"/api/projects/{project.slug}/deployments/dev/local/check/"
+
+    def check_now() -> dict:
+        started = api.post(url)
+        assert started.status_code == 202, started.content
+
+        def done():
+            body = api.get(f"/api/drift-checks/{started.json()['id']}/").json()
+            return body if body["status"] in ("finished", "skipped") else None
+
+        return wait_for(done, timeout=120, message="the check to finish")
+
+    localcloud_cli(*cloud, "set-label", "--project", DEV, "dataset", "landing", "owner=elsewhere")
+    quiet = check_now()
+    assert (quiet["status"], quiet["outcome"], quiet["resources"]) == ("finished", "in_sync", [])
+    assert quiet["requested_by"] == "bob"
+
+    localcloud_cli(*cloud, "set-label", "--project", DEV, "table", "landing.events", "owner=elsewhere")
+    found = check_now()
+    assert found["outcome"] == "drifted"
+    [resource] = found["resources"]
+    assert resource["dsl"] == {"kind": "table", "name": "landing.events"}
+    assert [change["sentence"] for change in resource["changes"]] == ["label `owner` added (elsewhere)"]
