@@ -345,6 +345,8 @@ def _execute(state: RunState, workspace: Path) -> str:
     plan = [binary, "plan", "-json", "-input=false", f"-out={PLAN_FILE}"]
     if run.operation == Operation.DESTROY:
         plan.append("-destroy")
+    elif run.operation == Operation.REFRESH:
+        plan.append("-refresh-only")  # Accept reality: the state takes what exists; no resource changes
     _step(state, "plan", plan, workdir, env)
     found = state.findings
     if _applies_at_once(run, found):
@@ -371,7 +373,14 @@ def _execute(state: RunState, workspace: Path) -> str:
     if not saved.has_changes:
         run.outputs = _planned_outputs(saved.plan_json)
         retrying(run.save, update_fields=["outputs"])
-        state.log.append("No changes: the environment already matches this version; nothing to apply.", type="hangar")
+        if run.operation == Operation.REFRESH:
+            state.log.append(
+                "No changes: nothing was changed outside Hangar, so the state already holds what exists.", type="hangar"
+            )
+        else:
+            state.log.append(
+                "No changes: the environment already matches this version; nothing to apply.", type="hangar"
+            )
         return ""
     reasons = runs.confirmation_reasons(run, destroys=saved.destroys)
     if reasons:
@@ -505,7 +514,9 @@ def _describe_plan(state: RunState, workdir: Path, saved: SavedPlan, plan_json: 
         name: (root / name).read_text(errors="replace")
         for name in plans.source_paths(environment, _artifact_files(workdir))
     }
-    readable, counts = plans.plan_review(plan_json, sources=sources, environment=environment)
+    readable, counts = plans.plan_review(
+        plan_json, sources=sources, environment=environment, refresh_only=state.run.operation == Operation.REFRESH
+    )
     retrying(plans.plan_describe, saved=saved, plan_json=plan_json, readable=readable, row_counts=counts)
     wakeups.notify(state.run.pk)
     return readable

@@ -202,4 +202,12 @@ def test_no_changes(dsl_workspace) -> None:
     dsl_workspace.apply()
     plan = readable_plan(dsl_workspace.plan_json(), sources=dsl_workspace.sources)
     assert plan.headline == "No changes" and not plan.resource_changes and not plan.warnings
-    assert api_shape(plan) == {"add": 0, "change": 0, "destroy": 0, "resource_changes": [], "warnings": []}
+    assert api_shape(plan) == {
+        "add": 0,
+        "change": 0,
+        "destroy": 0,
+        "refresh_only": False,
+        "resource_changes": [],
+        "drift": [],
+        "warnings": [],
+    }
