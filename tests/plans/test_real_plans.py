@@ -158,7 +158,15 @@ def test_change_then_drop_a_table_with_rows_and_a_drift(dsl_workspace, localclou
     ]
 
     shape = api_shape(plan)
-    assert set(shape) == {"add", "change", "destroy", "resource_changes", "warnings"}
+    assert set(shape) == {"add", "change", "destroy", "refresh_only", "resource_changes", "drift", "warnings"}
+    assert shape["drift"] == [
+        {
+            "address": "module.table_kpis_reporting--deployments_daily.localcloud_table.this",
+            "action": "update",
+            "dsl": {"kind": "table", "name": "kpis_reporting.deployments_daily"},
+            "changes": [{"path": "labels.owner", "before": None, "after": "someone"}],
+        }
+    ]
     assert (shape["add"], shape["change"], shape["destroy"]) == (0, 1, 2)
     entry = next(e for e in shape["resource_changes"] if e["action"] == "update")
     assert entry == {
