@@ -324,6 +324,8 @@ def _execute(state: RunState, workspace: Path) -> str:
     run = state.run
     deployment = run.deployment
     confirmed = run.status == RunStatus.APPLYING  # claimed from `confirmed`: apply the saved plan
+    if run.operation == Operation.REFRESH and not confirmed:
+        _check_still_deployed(run)
     workdir, env, binary = _prepare(state, workspace)
     if confirmed:
         _apply_saved(state, workdir, env, binary, fetch=True)
@@ -399,6 +401,18 @@ def _execute(state: RunState, workspace: Path) -> str:
     )
     _apply_saved(state, workdir, env, binary, fetch=False)
     return ""
+
+
+def _check_still_deployed(run: Run) -> None:
+    """A refresh was requested for the deployed version; a run queued ahead of it may have deployed another."""
+    now = retrying(
+        lambda: Run.objects.filter(pk=run.pk).values_list("deployment__deployed_artifact__version", flat=True).first()
+    )
+    if now != run.artifact.version:
+        raise StepFailed(
+            f"Accept reality works on the deployed version only, and {run.deployment} now runs "
+            f"{now or 'nothing'}, not {run.artifact.version}: a run before this one changed it. Nothing was done."
+        )
 
 
 def _prepare(state: RunState, workspace: Path) -> tuple[Path, dict[str, str], str]:

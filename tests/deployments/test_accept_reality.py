@@ -278,6 +278,21 @@ def test_accept_reality_takes_a_label_changed_outside_and_the_next_plan_puts_it_
     ]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_whose_version_is_no_longer_deployed_when_it_starts_fails_without_terraform(
+    run_here, upload, project, lead
+):
+    upload(project, lead, "0.1.0")
+    v2 = upload(project, lead, "0.2.0")
+    apply = deployed(project, lead)
+    refresh = run_here(project, lead, "0.1.0", operation="refresh", execute=False)
+    Deployment.objects.filter(pk=apply.deployment_id).update(deployed_artifact=v2)  # an apply queued ahead of it
+    refresh = execute(refresh)
+    assert refresh.status == RunStatus.FAILED
+    assert "now runs 0.2.0, not 0.1.0: a run before this one changed it. Nothing was done." in refresh.error
+    assert not refresh.log_lines.filter(type="init").exists()
+
+
 @pytest.mark.terraform
 @pytest.mark.django_db(transaction=True)
 def test_on_prod_a_refresh_started_over_the_api_waits_for_its_confirmation(run_here, upload, project, lead, localcloud):
