@@ -48,3 +48,11 @@ def can_deploy(user, project: Project) -> bool:
 
 def is_team_lead(user, team: Team) -> bool:
     return user.is_superuser or role_in_team(user, team) == Role.LEAD
+
+
+def deploy_rights(user, project: Project) -> tuple[bool, bool]:
+    """(may deploy the project, is a lead of its team), read once: what a page's deploy buttons depend on."""
+    if user.is_superuser:
+        return True, True
+    role = role_in_team(user, project.team)
+    return role in (Role.LEAD, Role.MEMBER), role == Role.LEAD

@@ -13,7 +13,8 @@ ROW = "projects/<slug:slug>/deployments/<slug:environment>/<slug:target>/"
 def row_deployment(project, environment: str, target: str) -> Deployment | None:
     if target not in Target.values or not project.environments.filter(name=environment).exists():
         raise Http404("No such environment or target.")
-    return Deployment.objects.filter(environment__project=project, environment__name=environment, target=target).first()
+    rows = Deployment.objects.filter(environment__project=project, environment__name=environment, target=target)
+    return rows.select_related("deployed_artifact").first()
 
 
 def row_context(project, environment: str, target: str, deployment: Deployment | None) -> dict:

@@ -18,7 +18,7 @@ class DeploymentRowSerializer(serializers.Serializer):
     deployed_by = serializers.CharField(allow_null=True, help_text="Who asked for the last successful apply.")
     deployed_at = serializers.DateTimeField(allow_null=True, help_text="When the last successful apply finished.")
     last_run = serializers.IntegerField(source="deployment.last_run_id", default=None, allow_null=True)
-    last_run_operation = serializers.CharField(allow_null=True, help_text="plan, apply or destroy.")
+    last_run_operation = serializers.CharField(allow_null=True, help_text="plan, apply, destroy or refresh.")
     last_run_status = serializers.CharField(allow_null=True, help_text="succeeded, failed or cancelled.")
     last_run_at = serializers.DateTimeField(allow_null=True, help_text="When the last run finished.")
     active_run = serializers.IntegerField(source="deployment.active_run_id", default=None, allow_null=True)

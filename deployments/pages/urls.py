@@ -9,6 +9,7 @@ urlpatterns = [
     path("projects/<slug:slug>/configuration/", views.project_configuration, name="project_configuration"),
     path(f"{ROW}history/", views.deployment_history, name="deployment_history"),
     path(f"{ROW}redeploy/", views.deployment_redeploy, name="deployment_redeploy"),
+    path(f"{ROW}accept-reality/", views.deployment_accept_reality, name="deployment_accept_reality"),
 ]
 
 api_urlpatterns = [

@@ -17,7 +17,7 @@ from deployments.pages.selectors import SORT_KEYS, deploy_versions, deployment_r
 from deployments.plans.selectors import latest_speculative_plans
 from deployments.runs import services as runs
 from deployments.runs.choices import Operation
-from onboarding.access import can_deploy, project_for_user
+from onboarding.access import deploy_rights, project_for_user
 from onboarding.tabs import PROJECT_TABS
 
 TABLE_COLUMNS = [
@@ -61,6 +61,7 @@ def project_deploy(request, slug):
             else:
                 return redirect(run)
     speculative_artifact, speculative_plans = latest_speculative_plans(project)
+    may_deploy, is_lead = deploy_rights(request.user, project)
     return render(
         request,
         "deployments/project_deploy.html",
@@ -70,7 +71,8 @@ def project_deploy(request, slug):
             "tab": "deploy",
             "form": form,
             "has_artifacts": bool(artifacts),
-            "may_deploy": can_deploy(request.user, project),
+            "may_deploy": may_deploy,
+            "may_accept_reality": is_lead,
             "speculative_artifact": speculative_artifact,
             "speculative_plans": speculative_plans,
             **_table_context(request, project, rows),
@@ -91,15 +93,17 @@ def deployment_history(request, slug, environment, target):
     deployment = row_deployment(project, environment, target)
     history = deployment.runs.select_related("artifact", "requested_by").order_by("-id") if deployment else []
     context = row_context(project, environment, target, deployment)
+    may_deploy, is_lead = deploy_rights(request.user, project)
     context.update(
-        page=Paginator(history, 20).get_page(request.GET.get("page")), may_deploy=can_deploy(request.user, project)
+        page=Paginator(history, 20).get_page(request.GET.get("page")),
+        may_deploy=may_deploy,
+        may_accept_reality=is_lead and deployment is not None and deployment.deployed_artifact is not None,
     )
     return render(request, "deployments/deployment_history.html", context)
 
 
-@require_POST
-def deployment_redeploy(request, slug, environment, target):
-    """Roll back (or forward) to a version from the history in one click."""
+def _start_from_history(request, slug, environment, target, operation: str):
+    """Start a run of the posted version on this row, and follow it (or come back saying why not)."""
     project = project_for_user(request.user, slug)
     try:
         run = runs.run_start(
@@ -107,13 +111,25 @@ def deployment_redeploy(request, slug, environment, target):
             environment=environment,
             target=target,
             version=request.POST.get("version", ""),
-            operation=Operation.APPLY,
+            operation=operation,
             user=request.user,
         )
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, error_text(error))
         return redirect("deployment_history", slug=slug, environment=environment, target=target)
     return redirect(run)
+
+
+@require_POST
+def deployment_redeploy(request, slug, environment, target):
+    """Roll back (or forward) to a version from the history in one click."""
+    return _start_from_history(request, slug, environment, target, Operation.APPLY)
+
+
+@require_POST
+def deployment_accept_reality(request, slug, environment, target):
+    """A lead lets the state take what really exists (drift): a refresh run of the deployed version."""
+    return _start_from_history(request, slug, environment, target, Operation.REFRESH)
 
 
 def project_configuration(request, slug):

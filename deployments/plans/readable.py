@@ -159,15 +159,27 @@ class ReadablePlan:
     destroys_anything: bool = False
     replaces_anything: bool = False
     groups: tuple[PlanGroup, ...] = field(default=())
+    # A `-refresh-only` plan (Accept reality): it changes no resource; the state takes the drift.
+    refresh_only: bool = False
 
     @property
     def has_changes(self) -> bool:
+        if self.refresh_only:
+            return bool(self.drift)
         return bool(self.add or self.change or self.destroy or self.resource_changes)
+
+    @property
+    def drift_count(self) -> int:
+        return len(self.drift) + self.omitted_drift
 
     @property
     def headline(self) -> str:
         if not self.has_changes:
             return "No changes"
+        if self.refresh_only:
+            count = self.drift_count
+            what = "1 resource" if count == 1 else f"{count} resources"
+            return f"{what} changed outside Hangar: the state takes what is there"
         return f"{self.add} to add, {self.change} to change, {self.destroy} to destroy"
 
 
@@ -177,11 +189,14 @@ def readable_plan(
     sources: dict[str, str] | None = None,
     row_counts: RowCounts | None = None,
     main_yaml: str | None = None,
+    refresh_only: bool = False,
 ) -> ReadablePlan:
     """Read `terraform show -json` output. `sources` maps artifact paths (infrastructure/dev/main.yaml,
     schema files) to their text, for DSL names and links; `main_yaml` says which of them is this
     environment's (default: the only `…/main.yaml`). `row_counts(project, dataset, table)` gives how
-    many rows a table holds (None: unknown), for the warning before a table is destroyed."""
+    many rows a table holds (None: unknown), for the warning before a table is destroyed. `refresh_only`:
+    the plan of `terraform plan -refresh-only`, whose drift is what its apply writes to the state (it puts
+    nothing back)."""
     sources = sources or {}
     objects = _objects(sources, main_yaml)
     entries = [entry for entry in _list(plan.get("resource_changes")) if isinstance(entry, dict)]
@@ -209,7 +224,7 @@ def readable_plan(
         action = _action(entry)
         if action is None:
             continue
-        reverted = str(entry.get("address", "")) in changed_addresses
+        reverted = not refresh_only and str(entry.get("address", "")) in changed_addresses
         resource = _resource_change(entry, action, objects, sources, drift=True, reverted=reverted)
         if reverted:
             warnings.append(PlanWarning("drift", _drift_message(resource), resource.address, resource.dsl))
@@ -228,26 +243,31 @@ def readable_plan(
         destroys_anything=destroy > 0,
         replaces_anything=replaces,
         groups=tuple(_groups(changes)),
+        refresh_only=refresh_only,
     )
 
 
+def _api_resource(resource: ResourceChange) -> dict:
+    return {
+        "address": resource.address,
+        "action": resource.action,
+        "dsl": {"kind": resource.dsl.kind, "name": resource.dsl.name} if resource.dsl else None,
+        "changes": [
+            {"path": change.path, "before": change.before, "after": change.after} for change in resource.changes
+        ],
+    }
+
+
 def api_shape(readable: ReadablePlan) -> dict:
-    """The plan for `GET /api/runs/<id>/`: counts, one entry per resource change, the warnings."""
+    """The plan for `GET /api/runs/<id>/`: counts, one entry per resource change, the warnings, and what was
+    changed outside Hangar (`drift`, before → now: what an Accept reality run writes to the state)."""
     return {
         "add": readable.add,
         "change": readable.change,
         "destroy": readable.destroy,
-        "resource_changes": [
-            {
-                "address": resource.address,
-                "action": resource.action,
-                "dsl": {"kind": resource.dsl.kind, "name": resource.dsl.name} if resource.dsl else None,
-                "changes": [
-                    {"path": change.path, "before": change.before, "after": change.after} for change in resource.changes
-                ],
-            }
-            for resource in readable.resource_changes
-        ],
+        "refresh_only": readable.refresh_only,
+        "resource_changes": [_api_resource(resource) for resource in readable.resource_changes],
+        "drift": [_api_resource(resource) for resource in readable.drift],
         "warnings": [
             {"kind": warning.kind, "address": warning.address, "message": warning.message}
             for warning in readable.warnings

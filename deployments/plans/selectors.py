@@ -8,6 +8,7 @@ from deployments.artifacts.services import artifact_read_file
 from deployments.plans.models import SavedPlan, SpeculativePlan
 from deployments.plans.readable import ReadablePlan, readable_plan
 from deployments.plans.services import SOURCES_MAX_BYTES, row_count_key, source_paths
+from deployments.runs.choices import Operation
 from deployments.runs.models import Run
 from onboarding.access import visible_projects
 
@@ -42,6 +43,7 @@ def _readable(saved_plan_id: int, sha256: str) -> ReadablePlan:
         sources=artifact_sources(saved.run.artifact, environment),
         row_counts=lambda project, dataset, table: counts.get(row_count_key(project, dataset, table)),
         main_yaml=f"infrastructure/{environment}/main.yaml",
+        refresh_only=saved.run.operation == Operation.REFRESH,
     )
 
 

@@ -37,9 +37,12 @@ def source_paths(environment: str, paths: Iterable[str]) -> list[str]:
     return [path for path in paths if path == main_yaml or path.startswith(SCHEMAS_PREFIX)]
 
 
-def plan_review(plan_json: dict, *, sources: dict[str, str], environment: str) -> tuple[ReadablePlan, dict]:
+def plan_review(
+    plan_json: dict, *, sources: dict[str, str], environment: str, refresh_only: bool = False
+) -> tuple[ReadablePlan, dict]:
     """Read a fresh plan in the DSL's terms, asking the local cloud for the rows of every table it
-    would delete; returns the plan and those counts, kept with it (the review shows them later)."""
+    would delete; returns the plan and those counts, kept with it (the review shows them later).
+    `refresh_only`: a `-refresh-only` plan, whose changes are the drift the state takes."""
     counts: dict[str, int | None] = {}
 
     def row_counts(project_id: str, dataset_id: str, table_id: str) -> int | None:
@@ -49,14 +52,22 @@ def plan_review(plan_json: dict, *, sources: dict[str, str], environment: str) -
         return counts[key]
 
     readable = readable_plan(
-        plan_json, sources=sources, row_counts=row_counts, main_yaml=f"infrastructure/{environment}/main.yaml"
+        plan_json,
+        sources=sources,
+        row_counts=row_counts,
+        main_yaml=f"infrastructure/{environment}/main.yaml",
+        refresh_only=refresh_only,
     )
     return readable, counts
 
 
-def plan_has_changes(plan_json: dict) -> bool:
-    """True when applying the plan would change a resource or an output (Terraform's "No changes" otherwise)."""
-    for key in ("resource_changes", "output_changes"):
+def plan_has_changes(plan_json: dict, *, refresh_only: bool = False) -> bool:
+    """True when applying the plan would change a resource or an output (Terraform's "No changes" otherwise).
+
+    A `-refresh-only` plan changes no resource: what it changes is the state, which takes every resource
+    changed outside Terraform (`resource_drift`)."""
+    keys = ("resource_drift", "output_changes") if refresh_only else ("resource_changes", "output_changes")
+    for key in keys:
         entries = plan_json.get(key) or {}
         changes = entries.values() if isinstance(entries, dict) else entries
         for entry in changes:
@@ -93,7 +104,7 @@ def plan_store_file(*, run: Run, data: bytes) -> SavedPlan:
 def plan_describe(*, saved: SavedPlan, plan_json: dict, readable: ReadablePlan, row_counts: dict) -> SavedPlan:
     """Add `terraform show -json` of the saved plan and what its review found."""
     saved.plan_json, saved.row_counts = plan_json, row_counts
-    saved.has_changes = plan_has_changes(plan_json)
+    saved.has_changes = plan_has_changes(plan_json, refresh_only=readable.refresh_only)
     saved.destroys = readable.destroys_anything or readable.replaces_anything
     saved.save(update_fields=["plan_json", "row_counts", "has_changes", "destroys"])
     return saved

@@ -11,6 +11,8 @@ class Operation(models.TextChoices):
     PLAN = "plan", "Plan"
     APPLY = "apply", "Apply"
     DESTROY = "destroy", "Destroy"
+    # `terraform apply -refresh-only` of the deployed version: the state takes what really exists (drift).
+    REFRESH = "refresh", "Accept reality"
 
 
 class RunStatus(models.TextChoices):

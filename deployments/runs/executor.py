@@ -324,6 +324,8 @@ def _execute(state: RunState, workspace: Path) -> str:
     run = state.run
     deployment = run.deployment
     confirmed = run.status == RunStatus.APPLYING  # claimed from `confirmed`: apply the saved plan
+    if run.operation == Operation.REFRESH and not confirmed:
+        _check_still_deployed(run)
     workdir, env, binary = _prepare(state, workspace)
     if confirmed:
         _apply_saved(state, workdir, env, binary, fetch=True)
@@ -345,6 +347,8 @@ def _execute(state: RunState, workspace: Path) -> str:
     plan = [binary, "plan", "-json", "-input=false", f"-out={PLAN_FILE}"]
     if run.operation == Operation.DESTROY:
         plan.append("-destroy")
+    elif run.operation == Operation.REFRESH:
+        plan.append("-refresh-only")  # Accept reality: the state takes what exists; no resource changes
     _step(state, "plan", plan, workdir, env)
     found = state.findings
     if _applies_at_once(run, found):
@@ -371,7 +375,14 @@ def _execute(state: RunState, workspace: Path) -> str:
     if not saved.has_changes:
         run.outputs = _planned_outputs(saved.plan_json)
         retrying(run.save, update_fields=["outputs"])
-        state.log.append("No changes: the environment already matches this version; nothing to apply.", type="hangar")
+        if run.operation == Operation.REFRESH:
+            state.log.append(
+                "No changes: nothing was changed outside Hangar, so the state already holds what exists.", type="hangar"
+            )
+        else:
+            state.log.append(
+                "No changes: the environment already matches this version; nothing to apply.", type="hangar"
+            )
         return ""
     reasons = runs.confirmation_reasons(run, destroys=saved.destroys)
     if reasons:
@@ -390,6 +401,18 @@ def _execute(state: RunState, workspace: Path) -> str:
     )
     _apply_saved(state, workdir, env, binary, fetch=False)
     return ""
+
+
+def _check_still_deployed(run: Run) -> None:
+    """A refresh was requested for the deployed version; a run queued ahead of it may have deployed another."""
+    now = retrying(
+        lambda: Run.objects.filter(pk=run.pk).values_list("deployment__deployed_artifact__version", flat=True).first()
+    )
+    if now != run.artifact.version:
+        raise StepFailed(
+            f"Accept reality works on the deployed version only, and {run.deployment} now runs "
+            f"{now or 'nothing'}, not {run.artifact.version}: a run before this one changed it. Nothing was done."
+        )
 
 
 def _prepare(state: RunState, workspace: Path) -> tuple[Path, dict[str, str], str]:
@@ -505,7 +528,9 @@ def _describe_plan(state: RunState, workdir: Path, saved: SavedPlan, plan_json: 
         name: (root / name).read_text(errors="replace")
         for name in plans.source_paths(environment, _artifact_files(workdir))
     }
-    readable, counts = plans.plan_review(plan_json, sources=sources, environment=environment)
+    readable, counts = plans.plan_review(
+        plan_json, sources=sources, environment=environment, refresh_only=state.run.operation == Operation.REFRESH
+    )
     retrying(plans.plan_describe, saved=saved, plan_json=plan_json, readable=readable, row_counts=counts)
     wakeups.notify(state.run.pk)
     return readable

@@ -37,7 +37,13 @@ class PlanSerializer(serializers.Serializer):
     add = serializers.IntegerField()
     change = serializers.IntegerField()
     destroy = serializers.IntegerField()
+    refresh_only = serializers.BooleanField(
+        help_text="An Accept reality plan (operation refresh): it changes no resource; the state takes `drift`."
+    )
     resource_changes = PlanResourceSerializer(many=True)
+    drift = PlanResourceSerializer(
+        many=True, help_text="Resources changed outside Hangar, before → now (as the plan found them)."
+    )
     warnings = PlanWarningSerializer(many=True)
 
 
@@ -101,7 +107,9 @@ class RunSerializer(serializers.ModelSerializer):
             "add": run.to_add,
             "change": run.to_change,
             "destroy": run.to_destroy,
+            "refresh_only": run.operation == Operation.REFRESH,
             "resource_changes": [],
+            "drift": [],
             "warnings": [],
         }
 
@@ -116,7 +124,12 @@ class RunCreateSerializer(serializers.Serializer):
     environment = serializers.CharField(help_text="dev, test or prod.")
     target = serializers.ChoiceField(choices=Target.choices, default=Target.LOCAL)
     version = serializers.CharField(help_text="An uploaded artifact version, e.g. 0.1.87.")
-    operation = serializers.ChoiceField(choices=Operation.choices, default=Operation.APPLY)
+    operation = serializers.ChoiceField(
+        choices=Operation.choices,
+        default=Operation.APPLY,
+        help_text="plan, apply, destroy, or refresh (Accept reality: `terraform apply -refresh-only` of the deployed "
+        "version; team leads only).",
+    )
     confirm_destroy = serializers.BooleanField(
         default=False,
         help_text="Apply automatically even when the plan destroys or replaces resources (where the environment "

@@ -53,9 +53,13 @@ def run_start(
     An apply or destroy plans first and waits at `planned` for a person unless its environment applies
     automatically and the plan destroys or replaces nothing, or the caller confirmed destruction up front
     (`confirm_destroy`, an API pipeline that means it). `apply_automatically` overrides the environment's
-    setting for Hangar's own runs (the shared Airflow, whose promotion policy is the gate)."""
+    setting for Hangar's own runs (the shared Airflow, whose promotion policy is the gate).
+
+    A refresh (*Accept reality*) is a lead's decision, and only of the deployed version (see `_check_refresh`)."""
     if not can_deploy(user, project):
         raise PermissionDenied(f"Only members of {project.team} can deploy {project}.")
+    if operation == Operation.REFRESH and not is_team_lead(user, project.team):
+        raise PermissionDenied(f"Only a lead of {project.team} can accept reality on {project}.")
     if operation not in Operation.values:
         raise ValidationError(
             {"operation": f"{operation!r} is not an operation; use one of: {', '.join(Operation.values)}."}
@@ -71,6 +75,8 @@ def run_start(
                 "environment": f"Version {version} defines no {environment!r} environment (it has: {', '.join(environments)})."
             }
         )
+    if operation == Operation.REFRESH:
+        _check_refresh(env, target, artifact)
     with transaction.atomic():
         deployment, _ = Deployment.objects.get_or_create(environment=env, target=target)
         needs_approval = env.name == "prod" and project.prod_requires_approval and operation != Operation.PLAN
@@ -81,7 +87,7 @@ def run_start(
             operation=operation,
             requested_by=user,
             approval_required=needs_approval,
-            confirm_destroy=bool(confirm_destroy) and operation != Operation.PLAN,
+            confirm_destroy=bool(confirm_destroy) and operation in (Operation.APPLY, Operation.DESTROY),
             auto_apply=auto_apply and operation != Operation.PLAN,
         )
         note = f"requested by {user.get_username()}" + (
@@ -91,6 +97,25 @@ def run_start(
         audit_record(actor=user, action=f"run.{operation}", obj=run, version=version, environment=environment)
         transaction.on_commit(lambda: run_dispatch(deployment_id=deployment.pk))
     return run
+
+
+def _check_refresh(env: Environment, target: str, artifact: Artifact) -> None:
+    """Accept reality (`terraform apply -refresh-only`) only of the version deployed there: the state then takes
+    what really exists, as that version's definition describes it."""
+    deployment = Deployment.objects.filter(environment=env, target=target).select_related("deployed_artifact").first()
+    deployed = deployment.deployed_artifact if deployment else None
+    where = f"{env.name} / {target}"
+    if deployed is None:
+        raise ValidationError(
+            {"version": f"Nothing is deployed on {where}: there is no reality to accept. Deploy a version first."}
+        )
+    if deployed.pk != artifact.pk:
+        raise ValidationError(
+            {
+                "version": f"Accept reality works on the deployed version only: {where} runs {deployed.version}, "
+                f"not {artifact.version}."
+            }
+        )
 
 
 def run_dispatch(*, deployment_id: int) -> Run | None:
@@ -299,6 +324,7 @@ def run_finish(*, run: Run, status: str, error: str = "", note: str = "") -> Non
         elif status == RunStatus.SUCCEEDED and run.operation == Operation.DESTROY:
             deployment.deployed_artifact = None
             deployment.deployed_run = None
+        # A refresh (Accept reality) deploys no version: Version, Deployed by and Deployed at stay as they were.
         deployment.save(update_fields=["active_run", "last_run", "deployed_artifact", "deployed_run"])
         transaction.on_commit(lambda: run_dispatch(deployment_id=deployment.pk))
         transaction.on_commit(lambda: run_finished.send(sender=Run, run=run))

@@ -29,7 +29,15 @@ def plan(*changes: dict, drift: tuple = ()) -> dict:
 def test_empty_plan_says_no_changes() -> None:
     result = readable_plan({"format_version": "0.2"})
     assert result.headline == "No changes" and not result.has_changes
-    assert api_shape(result) == {"add": 0, "change": 0, "destroy": 0, "resource_changes": [], "warnings": []}
+    assert api_shape(result) == {
+        "add": 0,
+        "change": 0,
+        "destroy": 0,
+        "refresh_only": False,
+        "resource_changes": [],
+        "drift": [],
+        "warnings": [],
+    }
     noop = entry(TABLE, ["no-op"], {"labels": {}}, {"labels": {}})
     assert readable_plan(plan(noop)).resource_changes == ()
 

@@ -158,7 +158,15 @@ def test_change_then_drop_a_table_with_rows_and_a_drift(dsl_workspace, localclou
     ]
 
     shape = api_shape(plan)
-    assert set(shape) == {"add", "change", "destroy", "resource_changes", "warnings"}
+    assert set(shape) == {"add", "change", "destroy", "refresh_only", "resource_changes", "drift", "warnings"}
+    assert shape["drift"] == [
+        {
+            "address": "module.table_kpis_reporting--deployments_daily.localcloud_table.this",
+            "action": "update",
+            "dsl": {"kind": "table", "name": "kpis_reporting.deployments_daily"},
+            "changes": [{"path": "labels.owner", "before": None, "after": "someone"}],
+        }
+    ]
     assert (shape["add"], shape["change"], shape["destroy"]) == (0, 1, 2)
     entry = next(e for e in shape["resource_changes"] if e["action"] == "update")
     assert entry == {
@@ -202,4 +210,12 @@ def test_no_changes(dsl_workspace) -> None:
     dsl_workspace.apply()
     plan = readable_plan(dsl_workspace.plan_json(), sources=dsl_workspace.sources)
     assert plan.headline == "No changes" and not plan.resource_changes and not plan.warnings
-    assert api_shape(plan) == {"add": 0, "change": 0, "destroy": 0, "resource_changes": [], "warnings": []}
+    assert api_shape(plan) == {
+        "add": 0,
+        "change": 0,
+        "destroy": 0,
+        "refresh_only": False,
+        "resource_changes": [],
+        "drift": [],
+        "warnings": [],
+    }
