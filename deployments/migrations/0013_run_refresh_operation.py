@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0010_speculative_plans'),
+        ('deployments', '0012_recovery_drills'),
     ]
 
     operations = [
