@@ -3,12 +3,14 @@ set, a column dropped and a table deleted outside Hangar are found by the next s
 exact attributes; the deployments table and the API show it; Reconcile puts everything back."""
 
 import io
+import json
 
 import pytest
 from rest_framework.test import APIClient
 
 from deployments.artifacts.build import build_artifact
 from deployments.artifacts.services import artifact_upload
+from deployments.drift import services
 from deployments.drift.models import DriftCheck
 from deployments.runs.choices import RunStatus
 from deployments.runs.models import Deployment
@@ -146,3 +148,32 @@ def test_an_unmanaged_dataset_is_not_drift_and_check_now_finds_the_rest(
     [resource] = found["resources"]
     assert resource["dsl"] == {"kind": "table", "name": "landing.events"}
     assert [change["sentence"] for change in resource["changes"]] == ["label `owner` added (elsewhere)"]
+
+
+def test_accept_reality_makes_the_next_check_in_sync(start_worker, upload, project, lead, member, localcloud):
+    """After Accept reality the state holds what is there: the next check is In sync, and says that a deploy of
+    the same version would change it back."""
+    start_worker()
+    upload(project, lead, "0.1.0")
+    deployed = wait_finished(run_start(project=project, environment="dev", target="local", version="0.1.0",
+                                       operation="apply", user=lead))  # fmt: skip
+    assert deployed.status == RunStatus.SUCCEEDED, deployed.error
+    deployment = deployed.deployment
+    localcloud_cli("--url", localcloud.url, "set-label", "--project", DEV, "dataset", "example_reports", "tier=gold")
+
+    def checked(user) -> DriftCheck:
+        check = services.drift_check_start(deployment=Deployment.objects.get(pk=deployment.pk), user=user)
+        return wait_for(lambda: DriftCheck.objects.filter(pk=check.pk, status="finished").first(), timeout=120,
+                        message=f"check #{check.pk}")  # fmt: skip
+
+    drifted = checked(member)
+    assert drifted.outcome == "drifted" and drifted.drifted_count == 1
+
+    accepted = wait_finished(run_start(project=project, environment="dev", target="local", version="0.1.0",
+                                       operation="refresh", user=lead))  # fmt: skip
+    assert accepted.status == RunStatus.SUCCEEDED, accepted.error
+    after = checked(lead)
+    assert after.outcome == "in_sync" and after.resources == []
+    assert after.would_change == {"add": 0, "change": 1, "destroy": 0}  # the definition would take the label away
+    shown = localcloud_cli("--url", localcloud.url, "show", "--project", DEV, "dataset", "example_reports")
+    assert '"tier": "gold"' in json.dumps(shown)  # nothing in the cloud changed

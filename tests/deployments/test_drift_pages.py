@@ -82,6 +82,7 @@ def test_the_drift_page_shows_each_change_in_the_dsls_terms(dev, project, member
     assert "Reconcile" in page and 'name="version" value="0.1.0"' in page
     assert f'href="?check={older.pk}"' in page and f'href="?check={check.pk}"' in page
     assert "Check now" in page and "resource_drift" in page
+    assert '<button type="submit">Accept reality' not in page  # leads only
 
     # An older check can be opened; its ways out are not offered (they belong to the newest).
     old_page = client_for(member).get(drift_url(project), {"check": older.pk}).text
@@ -91,6 +92,18 @@ def test_the_drift_page_shows_each_change_in_the_dsls_terms(dev, project, member
     as_viewer = client_for(viewer).get(drift_url(project)).text
     assert "Drifted (2)" in as_viewer
     assert "Check now" not in as_viewer and '<button type="submit">Reconcile' not in as_viewer
+
+
+def test_a_lead_may_accept_reality_from_the_drift_page(dev, project, lead, client_for, monkeypatch):
+    record(dev, "drifted", [LABEL])
+    page = client_for(lead).get(drift_url(project)).text
+    assert '<button type="submit">Accept reality</button>' in page
+    accepted = client_for(lead).post(
+        f"/projects/{project.slug}/deployments/dev/local/accept-reality/", {"version": "0.1.0"}
+    )
+    run = Run.objects.get(operation="refresh")
+    assert accepted.status_code == 302 and accepted["Location"] == run.get_absolute_url()
+    assert (run.deployment_id, run.artifact.version, run.requested_by) == (dev.pk, "0.1.0", lead)
 
 
 def test_a_check_of_another_deployment_or_team_is_not_shown(dev, project, lead, member, outsider, client_for):
