@@ -45,6 +45,7 @@ def test_the_schedule_finds_drift_with_its_attributes_and_reconcile_repairs_it(
     first = wait_for(lambda: newest_check(deployment, 0), timeout=120, message="the first scheduled check")
     assert first.outcome == "in_sync", first.error
     assert first.requested_by is None and first.would_change is None  # the schedule; nothing to plan again
+    assert services.drift_messages(first.log) == 0
 
     cloud = ("--url", localcloud.url)
     localcloud_cli(*cloud, "set-label", "--project", DEV, "dataset", "example_reports", "cost_center=finance")
@@ -67,7 +68,8 @@ def test_the_schedule_finds_drift_with_its_attributes_and_reconcile_repairs_it(
     details = next(r for r in check.resources if r["dsl"] == {"kind": "table", "name": "example_reports.details"})
     assert details["action"] == "delete"
     assert check.would_change == {"add": 1, "change": 2, "destroy": 0}  # what Reconcile will do
-    assert "resource_drift" in check.log  # Terraform's own -json messages are kept
+    # Terraform's own -json messages are kept: the refresh-only plan's three drifts, and the normal plan's same three.
+    assert services.drift_messages(check.log) == 6
 
     table = client_for(member).get(f"/projects/{project.slug}/deployments/").text
     assert "Drifted (3)" in table
