@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
+from notifications import addresses
 from notifications.events import CHOICES, DEFAULT_EVENTS, DEFAULT_SUCCESS_ENVIRONMENTS, ENVIRONMENTS
 from notifications.models import Destination
 
@@ -36,6 +38,7 @@ class DestinationForm(forms.Form):
 
     def __init__(self, *args, project=None, editing: Destination | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.editing = editing
         users = get_user_model().objects.filter(is_active=True).order_by("username")
         self.fields["recipients"].queryset = users.filter(memberships__team=project.team) if project else users
         self.fields["recipients"].label_from_instance = lambda user: (
@@ -47,6 +50,20 @@ class DestinationForm(forms.Form):
                 del self.fields["url"]
             else:
                 self.fields["url"].widget.attrs["placeholder"] = editing.url_display
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind") or (self.editing.kind if self.editing else "")
+        url = (data.get("url") or "").strip()
+        if kind in (Destination.Kind.WEBHOOK, Destination.Kind.CHAT) and "url" in self.fields:
+            if url:
+                try:
+                    addresses.resolve(url)
+                except ValidationError as error:
+                    self.add_error("url", error)
+            elif self.editing is None:
+                self.add_error("url", "Give the address that receives the POST.")
+        return data
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data

@@ -204,7 +204,9 @@ def delivery_redeliver(request, pk):
 
 def profile(request):
     preference, _ = NotificationPreference.objects.get_or_create(user=request.user)
-    form = PreferenceForm(request.POST or None, initial={"email_opt_out": preference.email_opt_out})
+    form = PreferenceForm(
+        request.POST if request.method == "POST" else None, initial={"email_opt_out": preference.email_opt_out}
+    )
     if request.method == "POST" and form.is_valid():
         preference.email_opt_out = form.cleaned_data["email_opt_out"]
         preference.save(update_fields=["email_opt_out"])
