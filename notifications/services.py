@@ -29,6 +29,8 @@ from portal.audit import audit_record
 log = logging.getLogger(__name__)
 
 DELIVER = "notifications.deliver"
+# Finished deliveries kept per destination (its log); older ones are deleted as new ones finish.
+DELIVERY_KEEP = 200
 
 
 # -- who may do what ------------------------------------------------------------------------------------
@@ -386,6 +388,7 @@ def _end(delivery: Delivery, destination: Destination, *, ok: bool, count: bool 
     WEBHOOK_PAUSE_AFTER)."""
     status = Delivery.Status.SUCCEEDED if ok else Delivery.Status.FAILED
     Delivery.objects.filter(pk=delivery.pk).update(status=status, finished_at=timezone.now())
+    _prune(destination)
     if not count:
         return Outcome(None)
     if ok:
@@ -407,6 +410,15 @@ def _end(delivery: Delivery, destination: Destination, *, ok: bool, count: bool 
                          failures=destination.consecutive_failures)  # fmt: skip
             transaction.on_commit(lambda: _tell_owner(destination))
     return Outcome(None)
+
+
+def _prune(destination: Destination) -> None:
+    keep = Delivery.objects.filter(destination=destination).order_by("-id").values_list("id", flat=True)[DELIVERY_KEEP:]
+    oldest_kept = next(iter(keep), None)
+    if oldest_kept is not None:
+        Delivery.objects.filter(destination=destination, id__lte=oldest_kept).exclude(
+            status=Delivery.Status.PENDING
+        ).delete()
 
 
 def owners(destination: Destination) -> list[str]:
