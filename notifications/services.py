@@ -252,7 +252,8 @@ def _queue(destination: Destination, payload: dict, *, requested_by=None, redeli
             requested_by=requested_by,
             redelivery_of=redelivery_of,
         )
-        transaction.on_commit(lambda: dispatch.send_task(DELIVER, delivery.pk))
+        # robust: a broker that cannot take the task now must not fail what caused the event (it is logged).
+        transaction.on_commit(lambda: dispatch.send_task(DELIVER, delivery.pk), robust=True)
     return delivery
 
 

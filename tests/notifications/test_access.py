@@ -91,3 +91,28 @@ def test_admins_manage_every_project_and_the_destinations_for_all_projects(proje
     assert lead_client.get(reverse("notifications_global")).status_code == 403
     everything = Destination.objects.get(name="everything")
     assert lead_client.get(everything.get_absolute_url()).status_code == 404
+
+
+def test_a_lead_changes_the_events_and_keeps_the_address(destination, lead, client_for, settings):
+    client = client_for(lead)
+    edit = {"name": "renamed", "events": ["run.failed", "drift.detected"], "success_environments": ["prod"]}
+    response = client.post(reverse("notification_destination_edit", args=[destination.pk]), edit)
+    assert response.status_code == 302
+    destination.refresh_from_db()
+    assert destination.name == "renamed" and destination.events == ["run.failed", "drift.detected"]
+    assert destination.url_display == "http://127.0.0.1:9/…"
+    assert AuditEvent.objects.filter(action="notification.destination.update", actor=lead).exists()
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    refused = client.post(reverse("notification_destination_edit", args=[destination.pk]),
+                          {**edit, "url": "http://169.254.169.254/"})  # fmt: skip
+    assert refused.status_code == 400 and "link-local" in refused.text
+
+
+def test_a_new_secret_is_shown_once_and_replaces_the_old_one(destination, lead, client_for):
+    from notifications import crypto
+
+    before = crypto.decrypt(Destination.objects.get(pk=destination.pk).secret_encrypted)
+    response = client_for(lead).post(reverse("notification_destination_secret", args=[destination.pk]))
+    secret = response.context["secret"]
+    assert secret in response.text and secret != before
+    assert crypto.decrypt(Destination.objects.get(pk=destination.pk).secret_encrypted) == secret

@@ -165,3 +165,13 @@ def test_a_receiver_that_always_fails_gets_the_destination_paused(deliver_inline
     assert json.loads(receiver.requests[-1].body)["id"] == str(failed.event_id)
     destination.refresh_from_db()
     assert not destination.paused and destination.consecutive_failures == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_log_keeps_the_newest_deliveries(deliver_inline, receiver, project, lead, monkeypatch):
+    monkeypatch.setattr(services, "DELIVERY_KEEP", 2)
+    destination = webhook(project, lead, receiver).destination
+    sent = [services.send_test(destination=destination, user=lead).pk for _ in range(3)]
+    assert (
+        list(Delivery.objects.filter(destination=destination).order_by("id").values_list("pk", flat=True)) == sent[1:]
+    )
