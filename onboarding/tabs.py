@@ -7,5 +7,6 @@ PROJECT_TABS = [
     ("deployments", "Deployments / History"),  # deployments.pages
     ("artifacts", "Artifacts"),  # deployments.artifacts
     ("configuration", "Configuration"),  # deployments.pages
+    ("notifications", "Notifications"),  # notifications
     ("details", "Details"),
 ]

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "portal",
     "onboarding",
     "deployments",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -293,3 +294,31 @@ if SHARED_COMPOSER_PROMOTION not in ("auto", "approval"):
     raise ImproperlyConfigured(
         f"SHARED_COMPOSER_PROMOTION={SHARED_COMPOSER_PROMOTION!r} is not a policy; use 'auto' or 'approval'"
     )
+
+# Notifications (docs/notifications.md). Webhooks: the request's timeout, attempts per delivery with exponential
+# backoff between them, failed deliveries in a row after which a destination is paused, and whether private and
+# loopback addresses may receive them (off: no server-side request forgery; on for tests and on-premises chat).
+WEBHOOK_TIMEOUT = float(env_str("WEBHOOK_TIMEOUT", "5"))
+WEBHOOK_MAX_ATTEMPTS = max(env_int("WEBHOOK_MAX_ATTEMPTS", 5), 1)
+WEBHOOK_BACKOFF_SECONDS = float(env_str("WEBHOOK_BACKOFF_SECONDS", "30"))
+WEBHOOK_BACKOFF_MAX = float(env_str("WEBHOOK_BACKOFF_MAX", "3600"))
+WEBHOOK_PAUSE_AFTER = max(env_int("WEBHOOK_PAUSE_AFTER", 5), 1)
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# E-mail through Django's mail framework: SMTP when EMAIL_HOST is set, else each mail is written as a file under
+# HANGAR_VAR_DIR/mail (EMAIL_BACKEND names any other Django backend, e.g. the console's).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hangar@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on; choose one")

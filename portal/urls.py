@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/", include("onboarding.api.urls")),
     *deployments_urls.state_backend_urlpatterns,
     path("", include(deployments_urls.urlpatterns)),
+    path("", include("notifications.urls")),
     path("", include("onboarding.urls")),
 ]

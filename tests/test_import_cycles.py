@@ -8,8 +8,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FIRST_PARTY = ("deployments", "onboarding", "portal", "localcloud")
-CHECKED = ("deployments", "onboarding")
+FIRST_PARTY = ("deployments", "onboarding", "portal", "localcloud", "notifications")
+CHECKED = ("deployments", "onboarding", "notifications")
+# Apps that other apps must not import at all: they listen to signals instead.
+LISTENERS = ("notifications",)
 
 
 def module_name(path: Path) -> str:
@@ -122,3 +124,16 @@ def test_no_module_of_the_apps_imports_itself_back() -> None:
     graph = import_graph()
     tangled = [component for component in cycles(graph) if any(m.startswith(CHECKED) for m in component)]
     assert not tangled, "import cycles:\n" + "\n".join(" <-> ".join(component) for component in tangled)
+
+
+def test_runs_drift_and_the_shared_airflow_do_not_know_about_notifications() -> None:
+    """Notifications listen to signals (runs, drift, the shared Airflow); nothing imports them back."""
+    graph = import_graph()
+    leaks = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if not module.startswith(LISTENERS)
+        for target in targets
+        if target.startswith(LISTENERS)
+    )
+    assert not leaks, "\n".join(leaks)

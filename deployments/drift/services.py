@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from deployments.drift.models import DriftCheck
+from deployments.drift.signals import drift_changed
 from deployments.plans.readable import ReadablePlan, readable_plan
 from deployments.plans.readonly import ERROR_TAIL, Job, PlanFailed, failure_text, reader_authenticate, readonly_job
 from deployments.runs import dispatch
@@ -182,10 +183,43 @@ def _finish(check: DriftCheck, **result) -> None:
         DriftCheck.objects.filter(pk=check.pk).update(
             status=DriftCheck.Status.FINISHED, finished_at=timezone.now(), **result
         )
-        Deployment.objects.filter(pk=check.deployment_id).filter(
-            Q(last_drift_check__isnull=True) | Q(last_drift_check_id__lt=check.pk)
-        ).update(last_drift_check=check.pk)
+        newest = (
+            Deployment.objects.filter(pk=check.deployment_id)
+            .filter(Q(last_drift_check__isnull=True) | Q(last_drift_check_id__lt=check.pk))
+            .update(last_drift_check=check.pk)
+        )
+        if newest:
+            _tell_if_health_changed(check, result.get("outcome"))
     drift_checks_prune(deployment_id=check.deployment_id)
+
+
+SETTLED = (DriftCheck.Outcome.IN_SYNC, DriftCheck.Outcome.DRIFTED)
+
+
+def _tell_if_health_changed(check: DriftCheck, outcome: str | None) -> None:
+    """In sync → drifted (or a first check that finds drift), and drifted → in sync, are news: `drift_changed`
+    after the commit. A failed check in between changes nothing: the comparison is with the newest earlier
+    check that said in sync or drifted."""
+    if outcome not in SETTLED:
+        return
+    previous = (
+        DriftCheck.objects.filter(
+            deployment_id=check.deployment_id, pk__lt=check.pk, status=DriftCheck.Status.FINISHED, outcome__in=SETTLED
+        )
+        .order_by("-id")
+        .first()
+    )
+    was = previous.outcome if previous else DriftCheck.Outcome.IN_SYNC
+    if was == outcome:
+        return
+    check_id = check.pk
+
+    def tell() -> None:
+        finished = DriftCheck.objects.select_related("deployment__environment__project").filter(pk=check_id).first()
+        if finished is not None:
+            drift_changed.send(sender=DriftCheck, check=finished, previous=previous)
+
+    transaction.on_commit(tell)
 
 
 def drift_checks_prune(*, deployment_id: int) -> int:

@@ -18,7 +18,7 @@ from deployments.live import wakeups
 from deployments.runs import dispatch
 from deployments.runs.choices import ACTIVE_STATUSES, Operation, RunStatus, Target
 from deployments.runs.models import Deployment, Run, RunTransition
-from deployments.runs.signals import run_finished
+from deployments.runs.signals import run_awaiting, run_finished
 from deployments.state import services as state_services
 from onboarding.access import can_deploy, is_team_lead
 from onboarding.models import Environment, Project
@@ -199,6 +199,7 @@ def run_park(*, run: Run, reasons: list[str]) -> None:
             state_credential="",
         )
         state_services.state_release_for_run(run=run)
+        transaction.on_commit(lambda: run_awaiting.send(sender=Run, run=run))
 
 
 def can_confirm(user, run: Run) -> bool:

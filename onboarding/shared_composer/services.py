@@ -25,6 +25,7 @@ from onboarding.access import is_team_lead, role_in_team
 from onboarding.models import Membership, Project, Role, Team
 from onboarding.naming import ENVIRONMENTS, gcp_project_id
 from onboarding.shared_composer.models import SharedChange, SharedDagDeploy, SharedMembership
+from onboarding.shared_composer.signals import shared_change_finished
 from portal.audit import audit_record
 
 STAGES = tuple(ENVIRONMENTS)  # dev, test, prod: the order changes are promoted in
@@ -439,7 +440,10 @@ def shared_run_finished(*, run) -> None:
         .filter(artifact_id=run.artifact_id)
         .first()
     )
-    if change is None or run.operation != "apply" or run.status != "succeeded":
+    if change is None or run.operation != "apply":
+        return
+    if run.status != "succeeded":
+        _change_finished(change, run, outcome=run.status)
         return
     stage = run.deployment.environment.name
     bot = system_user()
@@ -454,13 +458,20 @@ def shared_run_finished(*, run) -> None:
             audit_record(actor=bot, action="shared_composer.left", obj=membership.project, version=change.version)
     following = next_stage(stage)
     if following is None:
+        _change_finished(change, run, outcome="succeeded")
         return
     if _superseded(change, following) is not None:
+        _change_finished(change, run, outcome="superseded")
         return
     if settings.SHARED_COMPOSER_PROMOTION == "approval":
         SharedChange.objects.filter(pk=change.pk).update(awaiting_stage=following)
         return
     _promote(change=change, stage=following, user=bot)
+
+
+def _change_finished(change: SharedChange, run, *, outcome: str) -> None:
+    """Tell whoever listens (notifications) that the change has gone as far as it will go."""
+    shared_change_finished.send(sender=SharedChange, change=change, run=run, outcome=outcome)
 
 
 def shared_approve(*, change: SharedChange, user) -> None:
