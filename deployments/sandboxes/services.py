@@ -194,7 +194,9 @@ def sandbox_destroy(*, sandbox: Sandbox, user=None, note: str = "") -> Run:
     if user is not None:
         _check_manage(user, sandbox)
     with transaction.atomic():
-        sandbox = Sandbox.objects.select_for_update().select_related("environment", "artifact").get(pk=sandbox.pk)
+        sandbox = (
+            Sandbox.objects.select_for_update(of=("self",)).select_related("environment", "artifact").get(pk=sandbox.pk)
+        )
         if sandbox.destroyed_at is not None:
             raise ValidationError(f"{sandbox.name} was already destroyed.")
         current = sandbox.destroy_run
