@@ -51,7 +51,7 @@ class SandboxListView(APIView):
                 user=request.user,
             )
         except DjangoValidationError as error:
-            if error.code == "sandbox_limit":
+            if getattr(error, "code", None) == "sandbox_limit":
                 return _conflict(error)
             raise as_drf_error(error) from None
         return Response(_one(sandbox), status=status.HTTP_201_CREATED)

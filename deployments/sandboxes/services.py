@@ -37,25 +37,24 @@ def hours_text(seconds: float) -> str:
     return f"{hours:g} h" if hours < 48 else f"{hours / 24:g} days"
 
 
-def _ttl_seconds(ttl_hours) -> int:
+def _ttl_seconds(ttl_hours, *, field: str = "ttl_hours") -> int:
     """`ttl_hours` as given (a number of hours, decimals allowed; None: SANDBOX_DEFAULT_TTL) in seconds."""
     if ttl_hours is None or ttl_hours == "":
         return int(settings.SANDBOX_DEFAULT_TTL)
     try:
         hours = float(ttl_hours)
     except (TypeError, ValueError):
-        raise ValidationError({"ttl_hours": f"{str(ttl_hours)[:40]!r} is not a number of hours."}) from None
+        raise ValidationError({field: f"{str(ttl_hours)[:40]!r} is not a number of hours."}) from None
     if not math.isfinite(hours) or hours <= 0:
-        raise ValidationError({"ttl_hours": "ttl_hours is a positive number of hours."})
-    seconds = round(hours * 3600)
-    if seconds > settings.SANDBOX_MAX_TTL:
+        raise ValidationError({field: f"{field} is a positive number of hours."})
+    if hours * 3600 > settings.SANDBOX_MAX_TTL:
         raise ValidationError(
             {
-                "ttl_hours": f"A sandbox lives at most {hours_text(settings.SANDBOX_MAX_TTL)} "
+                field: f"A sandbox lives at most {hours_text(settings.SANDBOX_MAX_TTL)} "
                 f"({settings.SANDBOX_MAX_TTL / 3600:g} hours, SANDBOX_MAX_TTL); {hours:g} hours is longer."
             }
         )
-    return max(seconds, 1)
+    return max(round(hours * 3600), 1)
 
 
 def live_sandboxes(team: Team):
@@ -166,7 +165,9 @@ def _check_manage(user, sandbox: Sandbox) -> None:
 def sandbox_extend(*, sandbox: Sandbox, hours, user) -> Sandbox:
     """Push the expiry `hours` later (from now when it is overdue), to at most SANDBOX_MAX_TTL from now."""
     _check_manage(user, sandbox)
-    seconds = _ttl_seconds(hours)
+    if hours is None or hours == "":
+        raise ValidationError({"hours": "Give the number of hours to add."})
+    seconds = _ttl_seconds(hours, field="hours")
     with transaction.atomic():
         sandbox = Sandbox.objects.select_for_update().get(pk=sandbox.pk)
         if sandbox.destroy_requested_at is not None or sandbox.destroyed_at is not None:
@@ -268,8 +269,8 @@ def sandbox_destroy_finished(*, run: Run) -> None:
     now = timezone.now()
     with transaction.atomic():
         sandbox = Sandbox.objects.select_for_update().get(pk=sandbox.pk)
-        if sandbox.destroy_run_id != run.pk or sandbox.destroyed_at is not None:
-            return
+        if sandbox.destroy_run_id != run.pk or sandbox.destroyed_at is not None or sandbox.next_destroy_at is not None:
+            return  # another run since, or this outcome was recorded already (the receiver and the sweep both try)
         if not error:
             sandbox.destroyed_at, sandbox.destroy_failed, sandbox.destroy_error = now, False, ""
             sandbox.next_destroy_at = None
