@@ -152,6 +152,35 @@ def lifecycle(project, user) -> dict:
         "destroy": end - applied,
         "apply run (created → finished)": (run.finished_at - run.created_at).total_seconds(),
         "destroy run (created → finished)": (destroy.finished_at - destroy.created_at).total_seconds(),
+        **{f"destroy: {name}": seconds for name, seconds in phases(destroy).items()},
+        "destroy: recorded destroyed (cloud checked)": end - destroy.finished_at.timestamp(),
+    }
+
+
+def phases(run) -> dict:
+    """Where a destroy run's time goes, from its transitions and log lines."""
+    from deployments.runs.models import LogLine
+
+    at = {t.status: t.at.timestamp() for t in run.transitions.all()}
+    lines = list(LogLine.objects.filter(run=run).order_by("seq").values_list("type", "at", "message"))
+    init = [when.timestamp() for kind, when, _ in lines if kind == "init"]
+    prepared = next((when.timestamp() for kind, when, text in lines if kind == "hangar" and text.startswith("Terraform v")),
+                    at["planning"])  # fmt: skip
+    init_end = init[-1] if init else prepared
+    plan = [
+        when.timestamp()
+        for kind, when, _ in lines
+        if kind not in ("init", "hangar") and when.timestamp() < at["planned"]
+    ]
+    plan_end = max(plan, default=init_end)
+    return {
+        "queue pickup": at["planning"] - run.created_at.timestamp(),
+        "unpack + checks + credentials": prepared - at["planning"],
+        "terraform init": init_end - prepared,
+        "terraform plan -destroy -out": plan_end - init_end,
+        "show -json, protection check, review (row counts), store": at["planned"] - plan_end,
+        "planned → applying": at["applying"] - at["planned"],
+        "terraform apply <planfile> + finish": run.finished_at.timestamp() - at["applying"],
     }
 
 
@@ -178,8 +207,9 @@ def report(rounds: dict[str, list[dict]], resources: int) -> None:
         ("planned", "by hand with plan files"),
     ):
         print(f"{label:36} {med(side, 'total'):8.2f} {med(side, 'create'):8.2f} {med(side, 'destroy'):8.2f}")
-    for key in ("apply run (created → finished)", "destroy run (created → finished)"):
-        print(f"  of which {key}: {med('hangar', key):.2f}s")
+    for key in rounds["hangar"][0]:
+        if key not in ("total", "create", "destroy"):
+            print(f"  {key}: {med('hangar', key):.2f}s")
     print(
         f"ratio Hangar / by hand: {med('hangar', 'total') / med('hand', 'total'):.2f}; "
         f"Hangar / by hand with plan files: {med('hangar', 'total') / med('planned', 'total'):.2f}"

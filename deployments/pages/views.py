@@ -101,19 +101,38 @@ def deployment_history(request, slug, environment, target):
 def deployment_redeploy(request, slug, environment, target):
     """Roll back (or forward) to a version from the history in one click."""
     project = project_for_user(request.user, slug)
+    deployment = row_deployment(project, environment, target)
     try:
-        run = runs.run_start(
-            project=project,
-            environment=environment,
-            target=target,
-            version=request.POST.get("version", ""),
-            operation=Operation.APPLY,
-            user=request.user,
-        )
+        if deployment is not None and deployment.environment.is_sandbox:
+            run = _sandbox_reconcile(project, deployment, request.user)
+        else:
+            run = runs.run_start(
+                project=project,
+                environment=environment,
+                target=target,
+                version=request.POST.get("version", ""),
+                operation=Operation.APPLY,
+                user=request.user,
+            )
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, error_text(error))
         return redirect("deployment_history", slug=slug, environment=environment, target=target)
     return redirect(run)
+
+
+def _sandbox_reconcile(project, deployment, user):
+    """A sandbox runs the one version it was made from: Reconcile (the drift page) applies that again."""
+    if not can_deploy(user, project):
+        raise PermissionDenied(f"Only members of {project.team} can deploy {project}.")
+    if deployment.deployed_artifact is None:
+        raise ValidationError(f"Nothing is deployed in sandbox {deployment.environment.name}.")
+    return runs.run_queue(
+        environment=deployment.environment,
+        target=deployment.target,
+        version=deployment.deployed_artifact.version,
+        operation=Operation.APPLY,
+        user=user,
+    )
 
 
 def project_configuration(request, slug):

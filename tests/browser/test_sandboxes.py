@@ -33,7 +33,9 @@ def test_create_extend_and_destroy_a_sandbox(browser, web, start_worker, upload,
         page.get_by_role("button", name="Create sandbox").click()
         page.wait_for_url(re.compile(r".*/runs/\d+/$"))  # the apply's live log
         sandbox = Sandbox.objects.get()
-        expect(page.get_by_text(f"Sandbox {sandbox.name} is being created in {sandbox.gcp_project_id}.")).to_be_visible()
+        expect(
+            page.get_by_text(f"Sandbox {sandbox.name} is being created in {sandbox.gcp_project_id}.")
+        ).to_be_visible()
         assert wait_finished(sandbox.create_run, timeout=180).status == "succeeded"
         assert localcloud_resources(localcloud, sandbox.gcp_project_id)
 

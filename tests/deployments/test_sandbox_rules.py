@@ -351,3 +351,16 @@ def test_the_workdir_of_a_sandbox_points_the_definition_at_its_own_project(proje
     dev.mkdir()
     assert environment_workdir(tmp_path / "artifact", project.environments.get(name="dev")) == dev
     assert not (dev / SANDBOX_OVERRIDE).exists()
+
+
+def test_reconcile_of_a_sandbox_applies_its_own_version_again(project, lead, viewer, version, client_for, upload):
+    upload(project, lead, "0.2.0")
+    sandbox = create(project, lead)
+    Deployment.objects.filter(environment=sandbox.environment).update(deployed_artifact=sandbox.artifact)
+    address = f"/projects/{project.slug}/deployments/{sandbox.name}/local/redeploy/"
+    response = client_for(lead).post(address, {"version": "0.2.0"})
+    run = Run.objects.order_by("-id").first()
+    assert response.status_code == 302 and response["Location"] == f"/runs/{run.pk}/"
+    assert (run.deployment.environment, run.artifact.version, run.operation) == (sandbox.environment, "0.1.0", "apply")
+    client_for(viewer).post(address, {"version": "0.1.0"})
+    assert Run.objects.order_by("-id").first() == run  # a viewer starts nothing
