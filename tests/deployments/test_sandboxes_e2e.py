@@ -64,6 +64,25 @@ def test_create_use_and_destroy_through_the_api(start_worker, upload, project, l
     assert outputs["dataset_example_reports"]["id"] == f"projects/{project_id}/datasets/example_reports"
     assert project_id in outputs["table_example_reports--summary"]["id"]
 
+    # Drift checks cover a live sandbox: read-only, through the same override of local.project_id.
+    check_url = f"/api/projects/{project.slug}/deployments/{body['name']}/local/check/"
+
+    def check_now() -> dict:
+        started = api.post(check_url)
+        assert started.status_code == 202, started.content
+
+        def done():
+            found = api.get(f"/api/drift-checks/{started.json()['id']}/").json()
+            return found if found["status"] in ("finished", "skipped") else None
+
+        return wait_for(done, timeout=120, message="the sandbox's drift check")
+
+    assert check_now()["outcome"] == "in_sync"
+    localcloud.client().set_labels(project_id, "dataset", "example_reports", {"owner": "elsewhere"})
+    drifted = check_now()
+    assert drifted["outcome"] == "drifted", drifted
+    assert [r["dsl"] for r in drifted["resources"]] == [{"kind": "dataset", "name": "example_reports"}]
+
     destroyed = api.delete(f"{base}{body['id']}/")
     assert destroyed.status_code == 202 and destroyed.json()["status"] == "destroying"
     destroy = wait_finished(Run.objects.get(pk=destroyed.json()["run"]))
