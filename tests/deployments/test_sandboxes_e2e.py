@@ -1,9 +1,14 @@
 """Sandboxes end to end: a real Celery worker (with beat) runs real Terraform against the local cloud."""
 
+import os
+import re
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from deployments.runs.choices import RunStatus
@@ -151,3 +156,37 @@ def test_a_failed_destroy_is_shown_and_retried(start_worker, upload, project, le
     assert done.destroy_attempts == 2 and not done.destroy_failed
     assert localcloud_resources(localcloud, sandbox.gcp_project_id) == []
     assert "Every sandbox destroy went through" in client_for(admin_user).get("/operations/").content.decode()
+
+
+def documented_ci_job() -> str:
+    """The CI job of docs/sandboxes.md, as written there."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sandboxes.md").read_text()
+    return re.search(r"```sh\n(#!/bin/sh.*?)```", text, re.S).group(1)
+
+
+@pytest.mark.parametrize("check_passes", [True, False])
+def test_the_documented_ci_job(check_passes, start_worker, upload, project, member, live_server, localcloud, tmp_path):
+    start_worker()
+    upload(project, member, "0.1.0")
+    job = tmp_path / "job"
+    job.mkdir()
+    (job / "ci.sh").write_text(documented_ci_job())
+    check = job / "run-integration-check"  # the team's own check: here it reads the outputs and passes or fails
+    check.write_text(f'#!/bin/sh\ngrep -q example_reports "$2" && exit {0 if check_passes else 3}\n')
+    check.chmod(0o755)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HANGAR": live_server.url,
+        "HANGAR_TOKEN": Token.objects.create(user=member).key,
+        "PROJECT": project.slug,
+        "VERSION": "0.1.0",
+    }
+    result = subprocess.run(["sh", "ci.sh"], cwd=job, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == (0 if check_passes else 1), result.stdout + result.stderr
+    sandbox = Sandbox.objects.get()
+    assert f"sandbox {sandbox.name} in {sandbox.gcp_project_id}" in result.stdout
+    assert "sandbox destroyed" in result.stdout, result.stdout + result.stderr
+    assert ("check failed" in result.stderr) is not check_passes
+    # Destroyed either way, and nothing of it is left in the local cloud.
+    assert sandbox.destroyed_at is not None and sandbox.create_run.status == RunStatus.SUCCEEDED
+    assert localcloud_resources(localcloud, sandbox.gcp_project_id) == []
