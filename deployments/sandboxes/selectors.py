@@ -1,5 +1,6 @@
 """Reading sandboxes: a project's list, one sandbox as its owner sees it, its status, the failed destroys."""
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,16 +54,16 @@ def sandbox_status(sandbox: Sandbox) -> str:
 
 
 def expires_in_text(expires_at: datetime, now: datetime | None = None) -> str:
-    """ "expires in 5 h", "expires in 40 min", "expired 3 min ago"."""
+    """ "expires in 5 h", "expires in 40 min", "expired 3 min ago": hours and days rounded, minutes up."""
     now = now or timezone.now()
     seconds = (expires_at - now).total_seconds()
     past, seconds = seconds < 0, abs(seconds)
-    if seconds >= 2 * 86400:
-        amount = f"{int(seconds // 86400)} days"
+    if seconds >= 47.5 * 3600:
+        amount = f"{round(seconds / 86400)} days"
     elif seconds >= 3600:
-        amount = f"{int(seconds // 3600)} h"
+        amount = f"{round(seconds / 3600)} h"
     else:
-        amount = f"{max(int(seconds // 60), 1 if seconds else 0)} min"
+        amount = f"{max(math.ceil(seconds / 60), 1)} min"
     return f"expired {amount} ago" if past else f"expires in {amount}"
 
 

@@ -13,7 +13,7 @@ from deployments.artifacts.selectors import project_artifacts
 from deployments.errors import error_text
 from deployments.sandboxes import services
 from deployments.sandboxes.selectors import project_sandboxes, sandbox_for_project, sandbox_views
-from onboarding.access import can_deploy, project_for_user
+from onboarding.access import can_deploy, is_team_lead, project_for_user
 from onboarding.naming import ENVIRONMENT_LABELS, ENVIRONMENTS
 from onboarding.tabs import PROJECT_TABS
 
@@ -47,8 +47,10 @@ def project_sandboxes_page(request, slug):
             messages.success(request, f"Sandbox {sandbox.name} is being created in {sandbox.gcp_project_id}.")
             return redirect(sandbox.create_run)
     views = sandbox_views(project_sandboxes(project))
+    # Asked once, not per sandbox: the owner (while a lead or member), the team's leads and admins manage one.
+    lead, deployer = is_team_lead(request.user, project.team), can_deploy(request.user, project)
     for view in views:
-        view.may_manage = services.may_manage(request.user, view.sandbox)
+        view.may_manage = lead or (deployer and view.sandbox.owner_id == request.user.pk)
     return render(
         request,
         "deployments/project_sandboxes.html",

@@ -45,12 +45,12 @@ def test_create_extend_and_destroy_a_sandbox(browser, web, start_worker, upload,
         expect(row).to_contain_text("bob")
         expect(row).to_contain_text("0.1.0")
         expect(row.locator(".badge").first).to_have_text("Ready")
-        expect(row.locator("td.expires")).to_have_text("expires in 4 h")  # 4 h 59 min …
+        expect(row.locator("td.expires")).to_have_text("expires in 5 h")  # 4 h 59 min …, rounded
 
         row.get_by_label(f"Hours to add to {sandbox.name}").fill("3")
         row.get_by_role("button", name="Extend").click()
         expect(page.get_by_text(f"Sandbox {sandbox.name} was extended by 3 h.")).to_be_visible()
-        expect(page.locator(f"#sandbox-{sandbox.pk} td.expires")).to_have_text("expires in 7 h")
+        expect(page.locator(f"#sandbox-{sandbox.pk} td.expires")).to_have_text("expires in 8 h")
 
         page.locator(f"#sandbox-{sandbox.pk}").get_by_role("button", name="Destroy").click()
         page.wait_for_url(re.compile(r".*/runs/\d+/$"))
