@@ -380,3 +380,61 @@ def test_reconcile_of_a_sandbox_applies_its_own_version_again(project, lead, vie
 def test_expires_in_text(left, text):
     now = timezone.now()
     assert expires_in_text(now + left, now) == text
+
+
+def test_the_sandboxes_tab_and_api_cost_the_same_queries_however_many_sandboxes(
+    project, lead, member, version, client_for, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SANDBOX_MAX_PER_TEAM = 100
+    client, api = client_for(lead), api_for(member)
+
+    def queries(get, url) -> int:
+        get(url)  # warm: the session, caches
+        with CaptureQueriesContext(connection) as captured:
+            assert get(url).status_code == 200
+        return len(captured)
+
+    def add(count):
+        for _ in range(count):
+            sandbox = create(project, member)
+            services.sandbox_destroy(sandbox=sandbox, user=lead)
+
+    pages = (
+        (client.get, f"/projects/{project.slug}/sandboxes/"),
+        (api.get, f"/api/projects/{project.slug}/sandboxes/"),
+        (client_for(member).get, f"/projects/{project.slug}/sandboxes/"),
+    )
+    add(2)
+    before = [queries(get, url) for get, url in pages]
+    add(6)
+    assert [queries(get, url) for get, url in pages] == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_creations_at_once_cannot_both_take_the_last_place(project, lead, member, version, settings):
+    import threading
+
+    from django.db import connection
+
+    settings.SANDBOX_MAX_PER_TEAM = 1
+    barrier, outcomes = threading.Barrier(2), []
+
+    def attempt(user):
+        try:
+            barrier.wait()
+            outcomes.append(create(project, user).pk)
+        except ValidationError as refused:
+            outcomes.append(refused.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(user,)) for user in (lead, member)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes, key=str).count("sandbox_limit") == 1 and len(outcomes) == 2
+    assert Sandbox.objects.count() == 1
