@@ -4,6 +4,7 @@ from deployments.artifacts.models import Artifact
 from deployments.drift.models import DriftCheck
 from deployments.drills import admin as drills_admin  # noqa: F401  (registers the drills' admin)
 from deployments.runs.models import Deployment, LogLine, Run, RunTransition
+from deployments.sandboxes import admin as sandboxes_admin  # noqa: F401  (registers the sandboxes' admin)
 from deployments.state import services as state_backend
 from deployments.state.models import StateVersion
 from portal.admin import ReadOnlyAdmin

@@ -12,3 +12,8 @@ class DeploymentsConfig(AppConfig):
         from deployments.drills import tasks as drill_tasks  # noqa: F401
         from deployments.plans import tasks as plan_tasks  # noqa: F401
         from deployments.runs import tasks  # noqa: F401
+        from deployments.runs.signals import run_finished
+        from deployments.sandboxes import services as sandboxes
+        from deployments.sandboxes import tasks as sandbox_tasks  # noqa: F401
+
+        run_finished.connect(sandboxes.on_run_finished, dispatch_uid="sandbox_destroy_finished")

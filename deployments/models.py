@@ -7,6 +7,7 @@ from deployments.drift.models import DriftCheck
 from deployments.drills.models import RecoveryDrill, RecoveryDrillEnvironment
 from deployments.plans.models import SavedPlan, SpeculativePlan
 from deployments.runs.models import Deployment, LogLine, Run, RunTransition
+from deployments.sandboxes.models import Sandbox
 from deployments.state.models import StateVersion
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "RecoveryDrillEnvironment",
     "Run",
     "RunTransition",
+    "Sandbox",
     "SavedPlan",
     "SpeculativePlan",
     "StateVersion",

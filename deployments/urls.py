@@ -11,6 +11,7 @@ from deployments.operations import urls as operations
 from deployments.pages import urls as pages
 from deployments.plans import urls as plans
 from deployments.runs import urls as runs
+from deployments.sandboxes import urls as sandboxes
 from deployments.state import urls as state
 
 urlpatterns = [
@@ -23,11 +24,13 @@ urlpatterns = [
     *artifacts.urlpatterns,
     *plans.urlpatterns,
     *drift.urlpatterns,
+    *sandboxes.urlpatterns,
 ]
 api_urlpatterns = [
     *artifacts.api_urlpatterns,
     *pages.api_urlpatterns,
     *runs.api_urlpatterns,
     *drift.api_urlpatterns,
+    *sandboxes.api_urlpatterns,
 ]
 state_backend_urlpatterns = state.backend_urlpatterns

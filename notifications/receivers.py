@@ -7,6 +7,8 @@ import logging
 from deployments.drift.models import DriftCheck
 from deployments.drift.signals import drift_changed
 from deployments.runs.signals import run_awaiting, run_finished
+from deployments.sandboxes.signals import sandbox_event
+from notifications.payloads import absolute
 from notifications.services import notify
 from onboarding.shared_composer.signals import shared_change_finished
 
@@ -43,8 +45,22 @@ def on_shared_change_finished(sender, change, run=None, outcome="", **kwargs) ->
     _safely("shared_composer.change_finished", change=change, run=run, outcome=outcome)
 
 
+def on_sandbox_event(sender, event, sandbox, error="", **kwargs) -> None:
+    _safely(
+        event,
+        project=sandbox.project,
+        environment=sandbox.name,
+        name=sandbox.name,
+        expires_at=sandbox.expires_at,
+        error=error,
+        actor=sandbox.owner.get_username() if sandbox.owner else None,
+        url=absolute(sandbox.get_absolute_url()),
+    )
+
+
 def connect() -> None:
     run_finished.connect(on_run_finished, dispatch_uid="notifications.run_finished")
     run_awaiting.connect(on_run_awaiting, dispatch_uid="notifications.run_awaiting")
     drift_changed.connect(on_drift_changed, dispatch_uid="notifications.drift_changed")
     shared_change_finished.connect(on_shared_change_finished, dispatch_uid="notifications.shared_change_finished")
+    sandbox_event.connect(on_sandbox_event, dispatch_uid="notifications.sandbox_event")

@@ -73,10 +73,13 @@ class ProjectAdmin(ReadOnlyAdmin):
 
 @admin.register(Environment)
 class EnvironmentAdmin(ReadOnlyAdmin):
-    list_display = ["gcp_project_id", "project", "name"]
-    list_filter = ["name"]
+    list_display = ["gcp_project_id", "project", "name", "kind"]
+    list_filter = ["kind", "name"]
     search_fields = ["gcp_project_id", "project__slug"]
     list_select_related = ["project"]
+
+    def get_queryset(self, request):
+        return Environment.all_objects.select_related("project")  # sandboxes too
 
 
 class SharedChangeInline(admin.TabularInline):

@@ -68,11 +68,29 @@ class Project(models.Model):
         return reverse("project_detail", args=[self.slug])
 
 
+class EnvironmentKind(models.TextChoices):
+    FIXED = "fixed", "Fixed (dev, test, prod)"
+    SANDBOX = "sandbox", "Sandbox"
+
+
+class FixedEnvironments(models.Manager):
+    """The default manager: a project's dev, test and prod. Sandboxes (deployments/sandboxes/) are
+    environments too, so that runs, state, locks and cloud tokens work for them unchanged, but every
+    page and job that lists "the environments" means the fixed ones; `Environment.all_objects` has both."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=EnvironmentKind.FIXED)
+
+
 class Environment(models.Model):
     NAMES = [(name, ENVIRONMENT_LABELS[name]) for name in ENVIRONMENTS]
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="environments")
-    name = models.CharField(max_length=10, choices=NAMES)
+    # dev, test or prod; a sandbox's is sbx-<number> (deployments.sandboxes), which `choices` does not list.
+    name = models.CharField(max_length=20, choices=NAMES)
+    kind = models.CharField(max_length=10, choices=EnvironmentKind.choices, default=EnvironmentKind.FIXED)
+    # A sandbox deploys the artifact's infrastructure/<base_name>/ definition into its own cloud project.
+    base_name = models.CharField(max_length=10, blank=True)
     gcp_project_id = models.CharField("GCP project id", max_length=30, unique=True)
     position = models.PositiveSmallIntegerField(default=0, editable=False)
     # Whether a confirmed-by-nobody plan is applied at once. Even then, a plan that destroys or replaces
@@ -83,16 +101,33 @@ class Environment(models.Model):
         help_text="Apply plans that destroy and replace nothing without waiting for a confirmation.",
     )
 
+    all_objects = models.Manager()
+    objects = FixedEnvironments()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "name"], name="one_environment_per_name")]
         ordering = ["project_id", "position"]
+        # Related managers (project.environments) list dev, test and prod only; see FixedEnvironments.
+        default_manager_name = "objects"
+        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return self.gcp_project_id
 
     @property
     def label(self) -> str:
+        if self.is_sandbox:
+            return f"Sandbox {self.name} (from {self.base_name})"
         return ENVIRONMENT_LABELS[self.name]
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.kind == EnvironmentKind.SANDBOX
+
+    @property
+    def definition(self) -> str:
+        """The artifact folder this environment deploys: infrastructure/<definition>/."""
+        return self.base_name if self.is_sandbox else self.name
 
 
 # The shared Airflow's models live in its room; imported here so Django registers them.
@@ -100,6 +135,7 @@ from onboarding.shared_composer.models import SharedChange, SharedDagDeploy, Sha
 
 __all__ = [
     "Environment",
+    "EnvironmentKind",
     "Membership",
     "Project",
     "Role",

@@ -98,3 +98,35 @@ def validate_project_identity(service_control_id: int, name: str) -> list[str]:
                 code="invalid_gcp_project_id",
             )
     return ids
+
+
+# Sandboxes (deployments/sandboxes/): environments of a project with a number that is never reused.
+SANDBOX_PREFIX = "sbx"
+
+
+def sandbox_name(number: int) -> str:
+    """The environment name of sandbox `number`: sbx-<number>."""
+    return f"{SANDBOX_PREFIX}-{number}"
+
+
+def sandbox_gcp_project_id(service_control_id: int, name: str, number: int) -> str:
+    """The GCP project id of sandbox `number` of project sc-<id>-<name>: `sc-<id>-<name>-sbx<number>`,
+    with the name shortened (and any hyphen left at its end dropped) to stay within 30 characters.
+
+    `number` is unique over all projects and never reused, so the id is unique even when two
+    names shorten alike. It ends in `-sbx<digits>`, which no fixed environment's id does (they end in
+    -dev, -test or -prod), so it can collide with none. Valid for every registrable project: the
+    shortest part kept of the name is its first letter."""
+    suffix = f"-{SANDBOX_PREFIX}{number}"
+    head = f"sc-{service_control_id}-"
+    room = GCP_PROJECT_ID_MAX - len(head) - len(suffix)
+    if room < 1:
+        raise ValidationError(
+            f"Sandbox number {number} does not fit a GCP project id for Service Control ID {service_control_id}.",
+            code="sandbox_id_too_long",
+        )
+    short = name[:room].rstrip("-")
+    project_id = f"{head}{short}{suffix}"
+    if not _GCP_PROJECT_ID.fullmatch(project_id):
+        raise ValidationError(f"{project_id!r} is not a valid GCP project id.", code="invalid_gcp_project_id")
+    return project_id

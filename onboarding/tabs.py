@@ -5,6 +5,7 @@ PROJECT_TABS = [
     ("overview", "Overview"),
     ("deploy", "Deploy cloud infrastructure"),  # deployments.pages
     ("deployments", "Deployments / History"),  # deployments.pages
+    ("sandboxes", "Sandboxes"),  # deployments.sandboxes
     ("artifacts", "Artifacts"),  # deployments.artifacts
     ("configuration", "Configuration"),  # deployments.pages
     ("notifications", "Notifications"),  # notifications

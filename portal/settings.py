@@ -271,9 +271,19 @@ DRIFT_CHECK_INTERVAL = env_int("DRIFT_CHECK_INTERVAL", 6 * 3600)
 DRIFT_SWEEP_INTERVAL = env_int("DRIFT_SWEEP_INTERVAL", 300)
 DRIFT_SWEEP_BATCH = env_int("DRIFT_SWEEP_BATCH", 50)
 DRIFT_KEEP = env_int("DRIFT_KEEP", 20)
+# Sandboxes (docs/sandboxes.md): lifetimes in seconds; beat's sweep destroys expired ones every
+# SANDBOX_SWEEP_INTERVAL seconds and retries failed destroys after SANDBOX_DESTROY_RETRY (seconds, the last repeats).
+SANDBOX_DEFAULT_TTL = env_int("SANDBOX_DEFAULT_TTL", 24 * 3600)
+SANDBOX_MAX_TTL = env_int("SANDBOX_MAX_TTL", 7 * 24 * 3600)
+SANDBOX_MAX_PER_TEAM = env_int("SANDBOX_MAX_PER_TEAM", 5)
+SANDBOX_WARN_BEFORE = env_int("SANDBOX_WARN_BEFORE", 3600)
+SANDBOX_SWEEP_INTERVAL = env_int("SANDBOX_SWEEP_INTERVAL", 60)
+SANDBOX_DESTROY_RETRY = [int(value) for value in env_list("SANDBOX_DESTROY_RETRY", ["60", "300", "1800", "7200"])]
+
 CELERY_BEAT_SCHEDULE = {
     "reap-lost-runs": {"task": "deployments.tasks.reap_lost_runs", "schedule": float(RUN_REAPER_INTERVAL)},
     "drift-sweep": {"task": "deployments.drift.sweep", "schedule": float(max(DRIFT_SWEEP_INTERVAL, 1))},
+    "sandbox-sweep": {"task": "deployments.sandboxes.sweep", "schedule": float(max(SANDBOX_SWEEP_INTERVAL, 1))},
 }
 
 # The Managed Shared Composer: one Airflow environment per stage that projects join

@@ -42,7 +42,7 @@ from deployments.runs.workspace import WorkspaceError, artifact_unpack, workspac
 from localcloud import client
 from localcloud.errors import LocalCloudError
 from localcloud.launcher import ServerProcess
-from onboarding.models import Project
+from onboarding.models import EnvironmentKind, Project
 from portal.audit import audit_record
 
 log = logging.getLogger(__name__)
@@ -76,9 +76,10 @@ def drill_deployments(project: Project | None = None) -> list[Deployment]:
     from onboarding.models import SharedMembership
 
     shared = _platform()
-    deployments = Deployment.objects.filter(deployed_artifact__isnull=False).select_related(
-        "environment__project", "deployed_artifact__project"
-    )
+    # Sandboxes are throw-away by design: a drill rebuilds what must survive, dev, test and prod.
+    deployments = Deployment.objects.filter(
+        deployed_artifact__isnull=False, environment__kind=EnvironmentKind.FIXED
+    ).select_related("environment__project", "deployed_artifact__project")
     if project is not None:
         scope = Q(environment__project=project)
         member = SharedMembership.objects.filter(project=project).exclude(state=SharedMembership.State.LEFT)

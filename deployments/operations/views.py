@@ -7,6 +7,7 @@ from deployments.drift.selectors import drifted_deployments
 from deployments.drills.selectors import drillable_projects, recent_drills
 from deployments.operations.selectors import operations_summary
 from deployments.runs import sandbox
+from deployments.sandboxes.selectors import failed_destroys
 
 
 def operations(request):
@@ -17,6 +18,7 @@ def operations(request):
         **operations_summary(),
         "sandboxed": sandbox.enabled(),
         "drifted": drifted_deployments(),
+        "failed_sandboxes": failed_destroys(),
         "drills": recent_drills(request.user),
         "drill_projects": drillable_projects(),
     }

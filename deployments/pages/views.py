@@ -17,7 +17,7 @@ from deployments.pages.selectors import SORT_KEYS, deploy_versions, deployment_r
 from deployments.plans.selectors import latest_speculative_plans
 from deployments.runs import services as runs
 from deployments.runs.choices import Operation
-from onboarding.access import deploy_rights, project_for_user
+from onboarding.access import can_deploy, deploy_rights, is_team_lead, project_for_user
 from onboarding.tabs import PROJECT_TABS
 
 TABLE_COLUMNS = [
@@ -105,15 +105,19 @@ def deployment_history(request, slug, environment, target):
 def _start_from_history(request, slug, environment, target, operation: str):
     """Start a run of the posted version on this row, and follow it (or come back saying why not)."""
     project = project_for_user(request.user, slug)
+    deployment = row_deployment(project, environment, target)
     try:
-        run = runs.run_start(
-            project=project,
-            environment=environment,
-            target=target,
-            version=request.POST.get("version", ""),
-            operation=operation,
-            user=request.user,
-        )
+        if deployment is not None and deployment.environment.is_sandbox:
+            run = _sandbox_run(project, deployment, request.user, operation)
+        else:
+            run = runs.run_start(
+                project=project,
+                environment=environment,
+                target=target,
+                version=request.POST.get("version", ""),
+                operation=operation,
+                user=request.user,
+            )
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, error_text(error))
         return redirect("deployment_history", slug=slug, environment=environment, target=target)
@@ -130,6 +134,24 @@ def deployment_redeploy(request, slug, environment, target):
 def deployment_accept_reality(request, slug, environment, target):
     """A lead lets the state take what really exists (drift): a refresh run of the deployed version."""
     return _start_from_history(request, slug, environment, target, Operation.REFRESH)
+
+
+def _sandbox_run(project, deployment, user, operation: str):
+    """A sandbox runs the one version it was made from: Reconcile (the drift page) applies that again, and
+    Accept reality (leads) refreshes it."""
+    if not can_deploy(user, project):
+        raise PermissionDenied(f"Only members of {project.team} can deploy {project}.")
+    if operation == Operation.REFRESH and not is_team_lead(user, project.team):
+        raise PermissionDenied(f"Only a lead of {project.team} can accept reality on {project}.")
+    if deployment.deployed_artifact is None:
+        raise ValidationError(f"Nothing is deployed in sandbox {deployment.environment.name}.")
+    return runs.run_queue(
+        environment=deployment.environment,
+        target=deployment.target,
+        version=deployment.deployed_artifact.version,
+        operation=operation,
+        user=user,
+    )
 
 
 def project_configuration(request, slug):

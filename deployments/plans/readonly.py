@@ -27,7 +27,13 @@ from deployments.artifacts.models import Artifact
 from deployments.plans.services import source_paths
 from deployments.runs import cloud_access, sandbox, toolchain
 from deployments.runs.models import Deployment
-from deployments.runs.workspace import WorkspaceError, artifact_unpack, workspace_create, workspace_remove
+from deployments.runs.workspace import (
+    WorkspaceError,
+    artifact_unpack,
+    environment_workdir,
+    workspace_create,
+    workspace_remove,
+)
 from deployments.state.services import RunCredential, StateError, backend_env
 from localcloud import client
 from localcloud.errors import LocalCloudError
@@ -112,7 +118,7 @@ def readonly_job(*, row, prefix: str, deployment: Deployment, artifact: Artifact
     """Unpack `artifact` for `deployment`'s environment in a fresh workspace, with read-only state and cloud
     credentials for `row` (a SpeculativePlan or DriftCheck); everything is removed and revoked afterwards."""
     model = type(row)
-    environment = deployment.environment.name
+    environment = deployment.environment.definition
     workspace = workspace_create(run_id=f"{prefix}{row.pk}")
     token_id = ""
     try:
@@ -129,7 +135,7 @@ def readonly_job(*, row, prefix: str, deployment: Deployment, artifact: Artifact
         token_id = token["id"]
         root = workspace / "artifact"
         artifact_unpack(artifact=artifact, dest=root)
-        workdir = root / "infrastructure" / environment
+        workdir = environment_workdir(root, deployment.environment)
         if not workdir.is_dir():
             raise PlanFailed(f"Version {artifact.version} has no infrastructure/{environment}/ folder.")
         credential = RunCredential(username=f"{prefix}{row.pk}", password=password)

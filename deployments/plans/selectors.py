@@ -36,7 +36,7 @@ def artifact_sources(artifact, environment: str) -> dict[str, str]:
 def _readable(saved_plan_id: int, sha256: str) -> ReadablePlan:
     # A saved plan never changes (its digest is part of the key): read it once per process.
     saved = SavedPlan.objects.select_related("run__artifact", "run__deployment__environment").get(pk=saved_plan_id)
-    environment = saved.run.deployment.environment.name
+    environment = saved.run.deployment.environment.definition
     counts = saved.row_counts or {}
     return readable_plan(
         saved.plan_json,
@@ -79,7 +79,7 @@ def speculative_plan_for_user(user, plan_id: int) -> SpeculativePlan:
 def _speculative_readable(plan_id: int, finished_at: str) -> ReadablePlan:
     # A finished speculative plan never changes (its end time is part of the key).
     plan = SpeculativePlan.objects.select_related("artifact", "deployment__environment").get(pk=plan_id)
-    environment = plan.deployment.environment.name
+    environment = plan.deployment.environment.definition
     counts = plan.row_counts or {}
     return readable_plan(
         plan.plan_json,

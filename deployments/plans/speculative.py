@@ -20,6 +20,7 @@ from deployments.plans.readonly import ERROR_TAIL, Job, PlanFailed, failure_text
 from deployments.plans.services import plan_review
 from deployments.runs import dispatch
 from deployments.runs.models import Deployment
+from onboarding.models import EnvironmentKind
 
 SPECULATIVE_PLAN = "deployments.plans.speculative_plan"
 USERNAME_PREFIX = "plan-"
@@ -31,8 +32,11 @@ def speculative_plans_start(*, artifact: Artifact) -> list[SpeculativePlan]:
     if not settings.SPECULATIVE_PLANS:
         return []
     environments = artifact.manifest.get("environments") or []
+    # Sandboxes are not planned: each is made from one version and lives only hours.
     deployments = Deployment.objects.filter(
-        environment__project_id=artifact.project_id, deployed_artifact__isnull=False
+        environment__project_id=artifact.project_id,
+        environment__kind=EnvironmentKind.FIXED,
+        deployed_artifact__isnull=False,
     ).select_related("environment")
     created = []
     with transaction.atomic():

@@ -44,7 +44,13 @@ from deployments.runs.db_retry import retrying
 from deployments.runs.logs import RunLog
 from deployments.runs.models import Run
 from deployments.runs.terraform_json import RunFindings, parse_line
-from deployments.runs.workspace import WorkspaceError, artifact_unpack, workspace_create, workspace_remove
+from deployments.runs.workspace import (
+    WorkspaceError,
+    artifact_unpack,
+    environment_workdir,
+    workspace_create,
+    workspace_remove,
+)
 from deployments.state import services as state_services
 
 log = logging.getLogger(__name__)
@@ -419,13 +425,20 @@ def _prepare(state: RunState, workspace: Path) -> tuple[Path, dict[str, str], st
     """Sandbox check, the artifact unpacked and verified, credentials, and `terraform init`."""
     run = state.run
     deployment = run.deployment
-    environment = deployment.environment.name
+    environment = deployment.environment.definition
     _announce_sandbox(state)
     state.log.append(f"Unpacking {run.artifact} and verifying its checksums.", type="hangar")
     artifact_unpack(artifact=run.artifact, dest=workspace / "artifact")
-    workdir = workspace / "artifact" / "infrastructure" / environment
+    workdir = environment_workdir(workspace / "artifact", deployment.environment)
     if not workdir.is_dir():
         raise StepFailed(f"Artifact {run.artifact.version} has no infrastructure/{environment}/ folder.")
+    if deployment.environment.is_sandbox:
+        state.log.append(
+            f"Sandbox {deployment.environment.name}: the {environment} definition of {run.artifact.version}, "
+            f"deployed into the sandbox's own cloud project {deployment.environment.gcp_project_id} "
+            "(local.project_id set by Hangar; tables not protected from deletion).",
+            type="hangar",
+        )
     credential = retrying(state_services.credential_mint, run=run)
     cloud = cloud_access.cloud_token_mint(run)
     state.cloud_token_id = cloud["id"]
@@ -522,7 +535,7 @@ def _save_plan(state: RunState, workdir: Path, env: dict[str, str], binary: str)
 
 def _describe_plan(state: RunState, workdir: Path, saved: SavedPlan, plan_json: dict):
     """Read the plan in the DSL's terms (asking the cloud for the rows of tables it deletes) and store that."""
-    environment = state.run.deployment.environment.name
+    environment = state.run.deployment.environment.definition
     root = workdir.parent.parent  # the unpacked artifact
     sources = {
         name: (root / name).read_text(errors="replace")

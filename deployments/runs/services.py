@@ -55,7 +55,8 @@ def run_start(
     (`confirm_destroy`, an API pipeline that means it). `apply_automatically` overrides the environment's
     setting for Hangar's own runs (the shared Airflow, whose promotion policy is the gate).
 
-    A refresh (*Accept reality*) is a lead's decision, and only of the deployed version (see `_check_refresh`)."""
+    A refresh (*Accept reality*) is a lead's decision, and only of the deployed version (see `_check_refresh`).
+    `environment` is dev, test or prod: a sandbox's runs are started by deployments.sandboxes."""
     if not can_deploy(user, project):
         raise PermissionDenied(f"Only members of {project.team} can deploy {project}.")
     if operation == Operation.REFRESH and not is_team_lead(user, project.team):
@@ -65,14 +66,46 @@ def run_start(
             {"operation": f"{operation!r} is not an operation; use one of: {', '.join(Operation.values)}."}
         )
     env = _environment(project, environment, target)
+    return run_queue(
+        environment=env,
+        target=target,
+        version=version,
+        operation=operation,
+        user=user,
+        confirm_destroy=confirm_destroy,
+        apply_automatically=apply_automatically,
+    )
+
+
+def run_queue(
+    *,
+    environment: Environment,
+    target: str,
+    version: str,
+    operation: str,
+    user,
+    confirm_destroy: bool = False,
+    apply_automatically: bool | None = None,
+    note: str = "",
+) -> Run:
+    """Queue a run on any environment, a sandbox included; the caller has checked who may.
+
+    `user` None: Hangar itself (a sandbox's expiry), recorded as "system"; `note` says why."""
+    env, project = environment, environment.project
+    if operation not in Operation.values:
+        raise ValidationError(
+            {"operation": f"{operation!r} is not an operation; use one of: {', '.join(Operation.values)}."}
+        )
+    if target not in Target.values:
+        raise ValidationError({"target": f"{target!r} is not a target; use one of: {', '.join(Target.values)}."})
     artifact = Artifact.objects.filter(project=project, version=version).first()
     if artifact is None:
         raise ValidationError({"version": f"{project} has no artifact version {version!r}; upload it first."})
     environments = artifact.manifest.get("environments") or []
-    if environments and environment not in environments:
+    if environments and env.definition not in environments:
         raise ValidationError(
             {
-                "environment": f"Version {version} defines no {environment!r} environment (it has: {', '.join(environments)})."
+                "environment": f"Version {version} defines no {env.definition!r} environment (it has: {', '.join(environments)})."
             }
         )
     if operation == Operation.REFRESH:
@@ -90,11 +123,12 @@ def run_start(
             confirm_destroy=bool(confirm_destroy) and operation in (Operation.APPLY, Operation.DESTROY),
             auto_apply=auto_apply and operation != Operation.PLAN,
         )
-        note = f"requested by {user.get_username()}" + (
+        who = user.get_username() if user is not None else "Hangar"
+        note = (note or f"requested by {who}") + (
             "; its plan will wait for a second team lead's approval" if needs_approval else ""
         )
         RunTransition.objects.create(run=run, status=RunStatus.QUEUED, note=note)
-        audit_record(actor=user, action=f"run.{operation}", obj=run, version=version, environment=environment)
+        audit_record(actor=user, action=f"run.{operation}", obj=run, version=version, environment=env.name)
         transaction.on_commit(lambda: run_dispatch(deployment_id=deployment.pk))
     return run
 
@@ -271,9 +305,8 @@ def run_plan_again(*, run: Run, user) -> Run:
         raise PermissionDenied(f"Only members of {project.team} can deploy {project}.")
     if run.awaiting_confirmation:
         run_discard(run=run, user=user, note=f"discarded by {user.get_username()} to plan again")
-    return run_start(
-        project=project,
-        environment=run.deployment.environment.name,
+    return run_queue(
+        environment=run.deployment.environment,
         target=run.deployment.target,
         version=run.artifact.version,
         operation=run.operation,

@@ -1,6 +1,7 @@
 """A run's private workspace: the artifact unpacked and verified, nothing else."""
 
 import hashlib
+import re
 import shutil
 import tempfile
 import zipfile
@@ -67,3 +68,43 @@ def artifact_unpack(*, artifact: Artifact, dest: Path) -> ArtifactManifest:
                 if digest.hexdigest() != expected:
                     raise WorkspaceError(f"{name} does not match its checksum in metadata.yaml; refusing to run it.")
     return manifest
+
+
+# What Hangar writes into a sandbox's folder. Terraform merges `*_override.tf` files into the other
+# files' blocks; an artifact may hold none (deployments.dsl.terraform_guards), so this one is Hangar's.
+SANDBOX_OVERRIDE = "hangar_sandbox_override.tf"
+_TABLE_MODULE = re.compile(r'^module\s+"(table_[A-Za-z0-9_]+--[A-Za-z0-9_]+)"', re.MULTILINE)
+
+
+def environment_workdir(root: Path, environment) -> Path:
+    """The folder Terraform runs in for `environment` (an onboarding Environment) in an unpacked artifact
+    at `root`: infrastructure/<its definition>/. A sandbox deploys its base environment's definition, so
+    Hangar writes an override there that points `local.project_id` at the sandbox's own cloud project and,
+    in a DSL definition, turns its tables' deletion protection off (a sandbox's data lives as long as the
+    sandbox). The folder may be missing; the caller says so."""
+    workdir = root / "infrastructure" / environment.definition
+    if environment.is_sandbox and workdir.is_dir():
+        (workdir / SANDBOX_OVERRIDE).write_text(sandbox_override(workdir, environment))
+    return workdir
+
+
+def sandbox_override(workdir: Path, environment) -> str:
+    lines = [
+        f"# Written by Hangar for sandbox {environment.name}: the {environment.base_name} definition, deployed",
+        f"# into the sandbox's own cloud project {environment.gcp_project_id}.",
+        "locals {",
+        f'  project_id = "{environment.gcp_project_id}"',
+        "}",
+    ]
+    if (workdir / "main.yaml").is_file():  # compiled from the DSL: its table modules take deletion_protection
+        labels = sorted(
+            {
+                label
+                for path in sorted(workdir.glob("*.tf"))
+                if not path.is_symlink() and path.name != SANDBOX_OVERRIDE
+                for label in _TABLE_MODULE.findall(path.read_text(errors="replace"))
+            }
+        )
+        for label in labels:
+            lines += ["", f'module "{label}" {{', "  deletion_protection = false", "}"]
+    return "\n".join(lines) + "\n"

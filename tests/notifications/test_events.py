@@ -120,6 +120,28 @@ def test_sandbox_events_have_an_entry_point(deliver_inline, receiver, project, l
         services.notify("sandbox.exploded", project=project, environment="dev", name="x")
 
 
+def test_a_sandbox_close_to_expiry_is_announced_once(deliver_inline, receiver, project, lead, upload, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deployments.sandboxes import services as sandboxes
+    from deployments.sandboxes.models import Sandbox
+
+    settings.SANDBOX_WARN_BEFORE = 3600
+    upload(project, lead, "0.1.0")
+    hook(project, lead, receiver, ["sandbox.expiring"])
+    sandbox = sandboxes.sandbox_create(project=project, version="0.1.0", user=lead, ttl_hours=1)
+    Sandbox.objects.filter(pk=sandbox.pk).update(expires_at=timezone.now() + timedelta(minutes=30))
+    assert sandboxes.sandbox_sweep()["warned"] == [sandbox.pk]
+    assert sandboxes.sandbox_sweep()["warned"] == []  # once
+    [received] = receiver.wait(1)
+    payload = received.json()
+    assert payload["event"] == "sandbox.expiring" and payload["summary"]["sandbox"] == sandbox.name
+    assert payload["actor"] == lead.get_username() and payload["url"].endswith(f"#sandbox-{sandbox.pk}")
+    assert Delivery.objects.count() == 1
+
+
 def test_every_event_is_documented():
     from pathlib import Path
 
