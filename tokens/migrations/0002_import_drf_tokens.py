@@ -23,8 +23,8 @@ def import_drf_tokens(apps, schema_editor):
         cursor.execute("SELECT key, user_id FROM authtoken_token")
         rows = cursor.fetchall()
     expiry = timezone.now() + GRACE
-    for key, user_id in rows:
-        ApiToken.objects.create(
+    ApiToken.objects.bulk_create(
+        ApiToken(
             digest=hash_token(key),
             token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH],
             user_id=user_id,
@@ -33,6 +33,8 @@ def import_drf_tokens(apps, schema_editor):
             kind="personal",
             created_by_id=user_id,
         )
+        for key, user_id in rows
+    )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM authtoken_token")
     if rows:
