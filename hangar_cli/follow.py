@@ -3,6 +3,8 @@ is quiet, and the exit code of its outcome (0 succeeded, 1 failed/cancelled/disc
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 
@@ -12,7 +14,8 @@ EXIT_OK, EXIT_FAILED, EXIT_WAITING = 0, 1, 3
 FINISHED = {"succeeded", "failed", "cancelled", "discarded"}
 POLL_SECONDS = 0.5
 STATUS_SECONDS = 2.0  # how often the run itself is read (is it waiting for a person?)
-QUIET_SECONDS = 10.0  # a progress line after this long without a log line (every second on a terminal)
+# Off a terminal, a progress line after this long without a log line, and again as long as it stays quiet.
+QUIET_SECONDS = float(os.environ.get("HANGAR_PROGRESS_SECONDS") or 10)
 
 
 def _elapsed(seconds: float) -> str:
@@ -97,5 +100,5 @@ def follow(client: Client, run_id: int, *, out=sys.stdout, err=sys.stderr, stop_
     if run.get("error"):
         print(f"error: {run['error']}", file=err)
     for name, value in sorted((run.get("outputs") or {}).items()):
-        print(f"output {name} = {value}", file=out)
+        print(f"output {name} = {json.dumps(value, sort_keys=True)}", file=out)
     return EXIT_OK if run["status"] == "succeeded" else EXIT_FAILED

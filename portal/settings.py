@@ -208,6 +208,8 @@ REST_FRAMEWORK = {
 }
 # API tokens: knox's hashed tokens, kept in Hangar's own model (name, kind, project, last use, revocation).
 KNOX_TOKEN_MODEL = "tokens.ApiToken"
+# knox's migrations would create its own token table even though tokens.ApiToken replaces it: off.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_PREFIX": "hangar_",  # makes a leaked key easy to recognise (secret scanners, logs)
     "TOKEN_TTL": timedelta(days=90),

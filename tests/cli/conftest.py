@@ -54,10 +54,10 @@ def hangar(hangar_venv, tmp_path):
     """Run the installed `hangar` in a folder outside the checkout: (exit code, stdout, stderr)."""
     config = tmp_path / "hangar-config.json"
 
-    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300):
+    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300, input=None):
         result = subprocess.run(
             [str(hangar_venv / "bin" / "hangar"), *args],
-            capture_output=True, text=True, timeout=timeout, cwd=cwd or tmp_path,
+            capture_output=True, text=True, timeout=timeout, cwd=cwd or tmp_path, input=input,
             env=clean_env(HANGAR_CONFIG=str(config), **(env or {})),
         )  # fmt: skip
         return result.returncode, result.stdout, result.stderr
