@@ -162,3 +162,27 @@ def test_drf_tokens_are_imported_hashed_with_an_expiry(member, project):
     token = ApiToken.objects.get(user=member)
     assert token.name == migration.IMPORTED_NAME and token.expiry > timezone.now() + timedelta(days=89)
     assert api(old_key).get("/api/projects/").json()["results"][0]["slug"] == project.slug
+
+
+def test_a_lead_revokes_a_ci_token_on_the_details_tab_and_a_member_cannot(client_for, lead, member, project):
+    token, key = create_project_token(project=project, name="deploy", role="member", by=lead)
+    url = reverse("project_token_revoke", args=[project.slug, token.digest])
+    client_for(member).post(url)
+    assert api(key).get("/api/projects/").status_code == 200  # a member may not revoke it
+    assert client_for(lead).post(url).status_code == 302
+    assert api(key).get("/api/projects/").status_code == 401
+    page = client_for(lead).get(reverse("project_details", args=[project.slug]))
+    assert "revoked" in page.text and "by alice" in page.text
+
+
+def test_admins_revoke_tokens_in_admin_and_it_is_audited(client_for, admin_user, member):
+    token, key = create_personal_token(user=member, name="laptop", by=member)
+    client = client_for(admin_user)
+    assert client.get(reverse("admin:tokens_apitoken_changelist")).status_code == 200
+    response = client.post(
+        reverse("admin:tokens_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]}
+    )
+    assert response.status_code == 302
+    assert api(key).get("/api/projects/").status_code == 401
+    event = AuditEvent.objects.get(action="api_token.revoke")
+    assert event.actor == admin_user and event.details["owner"] == "bob"
