@@ -8,9 +8,11 @@ import getpass
 import re
 import sys
 import zipfile
+from pathlib import Path
 
 import yaml
 
+from deployments.artifacts.project_file import ProjectInfo
 from hangar_cli import __version__, config, local
 from hangar_cli.client import ApiError, Client
 from hangar_cli.follow import follow
@@ -60,8 +62,6 @@ def cmd_diff(args) -> int:
 
 
 def cmd_init(args) -> int:
-    from deployments.artifacts.project_file import ProjectInfo
-
     match = SLUG.match(args.project)
     if not match:
         raise local.UsageError(f"--project {args.project!r} is not a project slug such as sc-123-example")
@@ -136,7 +136,7 @@ def cmd_upload(args) -> int:
             response = client.request(
                 "POST",
                 f"/api/projects/{project}/artifacts/",
-                files={"file": (args.zip.rsplit("/", 1)[-1], handle, "application/zip")},
+                files={"file": (Path(args.zip).name, handle, "application/zip")},
             )
         except ApiError as error:
             if error.status == 400:
