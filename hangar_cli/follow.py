@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
+from time import monotonic, sleep
 
 from hangar_cli.client import Client
 
@@ -38,7 +38,7 @@ class Progress:
             self.shown = False
 
     def show(self, text: str, quiet_for: float) -> None:
-        now = time.monotonic()
+        now = monotonic()
         if self.tty:
             if quiet_for >= 2.0:
                 self.out.write(f"\r\033[K… {text}")
@@ -65,12 +65,12 @@ def waiting_message(run: dict) -> str:
 
 def follow(client: Client, run_id: int, *, out=sys.stdout, err=sys.stderr, stop_when_waiting: bool = True) -> int:
     after = 0
-    started = last_line = last_status = time.monotonic()
+    started = last_line = last_status = monotonic()
     progress = Progress(out)
     run = client.get_patiently(f"/api/runs/{run_id}/")
     while True:
         page = client.get_patiently(f"/api/runs/{run_id}/logs/", after=after)
-        now = time.monotonic()
+        now = monotonic()
         if page["lines"]:
             progress.clear()
             for line in page["lines"]:
@@ -93,7 +93,7 @@ def follow(client: Client, run_id: int, *, out=sys.stdout, err=sys.stderr, stop_
                 f"{run['status']} for {_elapsed(now - started)}, Terraform quiet for {_elapsed(now - last_line)}",
                 now - last_line,
             )
-            time.sleep(POLL_SECONDS)
+            sleep(POLL_SECONDS)
     progress.clear()
     run = client.get_patiently(f"/api/runs/{run_id}/")
     print(_summary(run), file=out)
