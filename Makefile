@@ -18,10 +18,13 @@ setup: $(STAMPS)/venv $(STAMPS)/static $(STAMPS)/terraform sandbox
 	@$(PY) manage.py ensure_admin
 	@$(PY) manage.py localcloud setup
 
-$(STAMPS)/venv: requirements.txt requirements-dev.txt
+# The portal's packages, then the `hangar` command line from this checkout, editable: .venv/bin/hangar
+# runs this checkout's code (pyproject.toml says what the command line needs).
+$(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml
 	@mkdir -p $(STAMPS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 # htmx and its SSE extension come from the npm registry, pinned in package-lock.json.

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from onboarding.access import can_register_in, is_team_lead, role_in_team
+from onboarding.access import can_register_in, ci_token_of, is_team_lead, role_in_team
 from onboarding.models import Environment, Membership, Project, Role, Team
 from onboarding.naming import (
     ENVIRONMENTS,
@@ -55,6 +55,11 @@ def team_set_member(*, team: Team, user, role: str, by) -> Membership:
         raise PermissionDenied("Only a lead of this team can change its members.")
     if role not in Role.values:
         raise ValidationError({"role": f"{role!r} is not a role; use one of: {', '.join(Role.values)}."})
+    if ci_token_of(user) is not None:
+        # A team role would reach every project of the team; a CI token reaches its own project only.
+        raise ValidationError(
+            {"username": f"{user.username} is a project CI token, not a person; it cannot join a team."}
+        )
     if role == Role.LEAD and team.slug == platform_team_slug() and role_in_team(by, team) != Role.LEAD:
         # Not even an admin: the platform team deploys into every member project of the shared Airflow.
         raise PermissionDenied(

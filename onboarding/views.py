@@ -15,6 +15,7 @@ from onboarding.forms import MemberForm, RegisterProjectForm, TeamForm
 from onboarding.models import Project, Role
 from onboarding.naming import ENVIRONMENTS, gcp_project_id
 from onboarding.tabs import PROJECT_TABS
+from tokens.selectors import project_token_context
 
 WIZARD = "register_wizard"
 WIZARD_DONE = "register_wizard_done"
@@ -123,6 +124,8 @@ def project_detail(request, slug, tab="overview"):
 
         context["shared"] = project_shared_context(project, request.user)
         context["drifted"] = drifted_deployments(Project.objects.filter(pk=project.pk))
+    if tab == "details":
+        context.update(project_token_context(project))
     return render(request, f"onboarding/project_{tab}.html", context)
 
 

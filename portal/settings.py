@@ -32,7 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "onboarding",
     "deployments",
     "notifications",
+    "tokens",
 ]
 
 MIDDLEWARE = [
@@ -196,8 +197,9 @@ LOCALCLOUD_LATENCY_MS = env_int("LOCALCLOUD_LATENCY_MS", 0)
 REST_FRAMEWORK = {
     # The first class decides the challenge of an unauthenticated request: Token answers 401 with
     # `WWW-Authenticate: Token`; Session (which has no challenge) would make it a 403.
+    # Tokens are hashed, expiring and revocable (django-rest-knox; see tokens/ and docs/api.md).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tokens.authentication.HangarTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -205,6 +207,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
+# API tokens: knox's hashed tokens, kept in Hangar's own model (name, kind, project, last use, revocation).
+KNOX_TOKEN_MODEL = "tokens.ApiToken"
+# knox's migrations would create its own token table even though tokens.ApiToken replaces it: off.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_PREFIX": "hangar_",  # makes a leaked key easy to recognise (secret scanners, logs)
+    "TOKEN_TTL": timedelta(days=90),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hangar API",
     "DESCRIPTION": "Register projects, upload artifacts and deploy them from CI.",

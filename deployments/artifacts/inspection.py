@@ -185,7 +185,7 @@ def source_tree_refusal(names: list[str]) -> str | None:
             return (
                 f"this is a project's source, not a built artifact: it has {PROJECT_FILE} and "
                 f"infrastructure/<env>/main.yaml but no {METADATA_FILE}. Build it first with "
-                f"`python manage.py build_artifact PATH --version X` (PATH is the folder holding {PROJECT_FILE}"
+                f"`hangar build PATH --version X` (PATH is the folder holding {PROJECT_FILE}"
                 f"{example}; X a new version such as 0.1.0) and upload the zip it writes to dist/."
             )
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import re
 import tomllib
 from collections.abc import Mapping
@@ -59,10 +60,15 @@ def key_line(text: bytes | None, key: str) -> int:
 
 
 def hangar_version() -> str:
+    """The checkout's version (pyproject.toml), else the installed package's (the `hangar` command line)."""
     pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     try:
         return str(tomllib.loads(pyproject.read_text())["project"]["version"])
     except (OSError, KeyError, tomllib.TOMLDecodeError):
+        pass
+    try:
+        return importlib.metadata.version("hangar")
+    except importlib.metadata.PackageNotFoundError:
         return "unknown"
 
 

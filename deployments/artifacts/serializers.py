@@ -30,4 +30,4 @@ class ArtifactSerializer(serializers.ModelSerializer):
 
 
 class ArtifactUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The artifact zip built by `manage.py build_artifact`.")
+    file = serializers.FileField(help_text="The artifact zip built by `hangar build` (or `manage.py build_artifact`).")

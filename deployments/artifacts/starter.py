@@ -28,14 +28,18 @@ A difference between environments is simply a difference between their files.
 
 ## Build and upload
 
-With Hangar's command line (any machine with Hangar installed):
+With Hangar's command line, `hangar` (`pip install` of Hangar's repository; see its docs/cli.md),
+in this folder:
 
-    python manage.py build_artifact path/to/this/repository --version 0.1.0 --project {slug}
+    hangar validate                          # every problem as file:line:col: message
+    hangar build --version 0.1.0             # writes dist/{slug}-0.1.0.zip
+    hangar upload dist/{slug}-0.1.0.zip
+    hangar deploy --env dev --version 0.1.0 --wait
 
-It validates every environment, reports each problem as `file:line:col: message`, and writes
-`dist/{slug}-0.1.0.zip`. Upload that zip on the project's page in Hangar (or through the API
-from CI), then pick an environment and press DEPLOY. Versions are semantic (0.1.0, 0.1.1, ...):
-each upload needs a new one.
+Set `HANGAR_URL` and `HANGAR_TOKEN` (a token from your profile's Tokens page, or a CI token from
+the project's Details tab), or run `hangar login` once. You can also upload the zip on the
+project's page in Hangar and press DEPLOY there. Versions are semantic (0.1.0, 0.1.1, ...): each
+upload needs a new one.
 """
 
 MAIN_YAML = """\

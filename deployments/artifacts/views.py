@@ -26,7 +26,7 @@ PAGE_SIZE = 25
 class ArtifactUploadForm(forms.Form):
     file = forms.FileField(
         label="Artifact zip",
-        help_text="The zip made by `manage.py build_artifact` (checked before it is stored).",
+        help_text="The zip made by `hangar build` (checked before it is stored).",
         widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
     )
 

@@ -8,11 +8,11 @@ import json
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from portal.wsgi import application
+from tokens.services import create_personal_token
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ EXAMPLES = 12  # per operation: the whole module stays well under a minute on tw
 @pytest.fixture
 def token(member, project, upload):
     upload(project, member, "0.1.0")
-    return Token.objects.create(user=member).key
+    return create_personal_token(user=member, name="fuzz", by=member)[1]
 
 
 @pytest.fixture

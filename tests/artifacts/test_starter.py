@@ -12,7 +12,7 @@ def test_starter_repository_builds_into_a_valid_artifact(tmp_path, contract_modu
     source = tmp_path / "sc-456-new-project"
     for folder in ("dags", "doc", "requirements", "src", "infrastructure/bq_schemas"):
         assert (source / folder).is_dir()
-    assert "build_artifact" in (source / "README.md").read_text()
+    assert "hangar build --version 0.1.0" in (source / "README.md").read_text()
     built = build_artifact(
         source_dir=source, version="0.1.0", project_slug="sc-456-new-project", modules_dir=contract_modules,
         built_at=BUILT_AT,
@@ -31,7 +31,7 @@ def test_uploading_the_starter_repository_says_to_build_it_first():
         inspect_upload(io.BytesIO(source), expected_project_slug="sc-123-example")
     assert caught.value.problems == [
         "this is a project's source, not a built artifact: it has hangar.yaml and infrastructure/<env>/main.yaml "
-        "but no metadata.yaml. Build it first with `python manage.py build_artifact PATH --version X` (PATH is "
+        "but no metadata.yaml. Build it first with `hangar build PATH --version X` (PATH is "
         "the folder holding hangar.yaml, e.g. sc-123-example/; X a new version such as 0.1.0) and upload the zip "
         "it writes to dist/."
     ]

@@ -1,16 +1,16 @@
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from onboarding.models import Membership, Project, Role
+from tokens.services import create_personal_token
 
 
 @pytest.fixture
 def api(lead):
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=lead)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = create_personal_token(user=lead, name="tests", by=lead)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 
@@ -78,9 +78,10 @@ def test_a_viewer_cannot_register_over_the_api(viewer, team):
     assert "only its leads and members" in response.json()["detail"]
 
 
-def test_drf_create_token_gives_a_working_key(lead, capsys):
-    call_command("drf_create_token", lead.username)
-    key = capsys.readouterr().out.split()[2]
+def test_create_token_gives_a_working_key(lead, capsys):
+    call_command("create_token", lead.username, "--name", "ci", "--days", "30")
+    key = capsys.readouterr().out.strip()
+    assert key.startswith("hangar_")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/projects/").status_code == 200

@@ -5,13 +5,13 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from onboarding import services
 from onboarding.models import Membership, Project, Role, Team
 from onboarding.shared_composer.services import SYSTEM_USERNAME, shared_platform_project
 from portal.models import AuditEvent
+from tokens.services import create_personal_token
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,8 @@ RESERVED = "is reserved for the shared Airflow platform"
 @pytest.fixture
 def api(lead):
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=lead)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = create_personal_token(user=lead, name="tests", by=lead)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

@@ -7,13 +7,13 @@ from django.contrib.auth import get_user_model
 from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from deployments.artifacts.models import Artifact
 from deployments.runs.models import Deployment, LogLine, Run, RunTransition
 from deployments.state.models import StateVersion
 from onboarding.models import Membership
 from portal.models import AuditEvent
+from tokens.services import create_personal_token, revoke_token
 
 pytestmark = pytest.mark.django_db
 
@@ -105,8 +105,9 @@ def test_creating_users_and_api_tokens_is_audited(client_for, admin_user):
     added = get_user_model().objects.get(username="added")
     assert AuditEvent.objects.get(action="user.create", object_id=str(added.pk)).actor_name == admin_user.username
 
-    token = Token.objects.create(user=user)
+    token, key = create_personal_token(user=user, name="laptop", by=user)
     event = AuditEvent.objects.get(action="api_token.create")
-    assert event.object_id == str(user.pk) and token.key not in str(event.details) + event.object_repr
-    token.delete()
-    assert AuditEvent.objects.filter(action="api_token.delete", object_id=str(user.pk)).exists()
+    assert event.object_id == str(user.pk) and key not in str(event.details) + event.object_repr
+    assert token.digest not in str(event.details)
+    revoke_token(token=token, by=user)
+    assert AuditEvent.objects.filter(action="api_token.revoke", object_id=str(user.pk)).exists()

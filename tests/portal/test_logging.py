@@ -25,11 +25,11 @@ def test_a_refused_page_is_not_logged_as_a_problem(client_for, lead, caplog):
 
 
 def test_a_refused_api_call_is_not_logged_as_a_problem(viewer, team, caplog):
-    from rest_framework.authtoken.models import Token
+    from tokens.services import create_personal_token
 
     caplog.set_level(logging.INFO)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=viewer).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {create_personal_token(user=viewer, name='t', by=viewer)[1]}")
     response = client.post("/api/projects/", {"service_control_id": 5, "name": "x", "team": team.slug})
     assert response.status_code == 403
     assert _loud(caplog) == []

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from tests.conftest import PASSWORD
+from tokens.services import create_personal_token
 
 pytestmark = pytest.mark.django_db
 
@@ -35,9 +35,9 @@ def test_repeated_failures_lock_the_username_from_that_address(member, settings)
 
 
 def test_api_tokens_work_while_the_login_is_locked(member, project, settings):
-    token = Token.objects.create(user=member)
+    _, key = create_personal_token(user=member, name="tests", by=member)
     for _ in range(settings.AXES_FAILURE_LIMIT + 1):
         _login(Client(), member.username, "wrong")
     assert _login(Client(), member.username, PASSWORD).status_code == 429
-    response = Client().get("/api/projects/", HTTP_AUTHORIZATION=f"Token {token.key}", REMOTE_ADDR="10.0.0.1")
+    response = Client().get("/api/projects/", HTTP_AUTHORIZATION=f"Token {key}", REMOTE_ADDR="10.0.0.1")
     assert response.status_code == 200 and project.slug in response.text

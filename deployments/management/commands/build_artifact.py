@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from deployments.artifacts.build import DEFAULT_MODULES_DIR, build_artifact, write_artifact
+from deployments.artifacts.source import source_facts
 from deployments.dsl.errors import DslError
 from deployments.dsl.targets import TARGETS
 
@@ -35,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, help="zip to write (default: dist/<project>-<version>.zip)")
         parser.add_argument("--target", default="local", choices=sorted(TARGETS))
         parser.add_argument("--build-time", help="ISO 8601 time to record as the build time")
-        parser.add_argument("--builder", help="who builds (default: the user running the command)")
+        parser.add_argument("--builder", help="who builds (default: git user.name, else the user running the command)")
         parser.add_argument("--source-revision", help="source revision (default: git HEAD of PATH, if any)")
         parser.add_argument("--modules-dir", type=Path, default=DEFAULT_MODULES_DIR, help=argparse.SUPPRESS)
 
@@ -43,19 +40,21 @@ class Command(BaseCommand):
         source = options["path"]
         if not source.is_dir():
             raise CommandError(f"{source}: not a folder; give the project repository's folder")
-        revision = options["source_revision"] or _git(source, "rev-parse", "HEAD")
-        dirty = bool(_git(source, "status", "--porcelain", "--", ".")) if revision else False
-        if revision and dirty and not options["source_revision"]:
-            revision += "-dirty"
         try:
+            facts = source_facts(
+                source,
+                build_time=options["build_time"],
+                builder=options["builder"],
+                source_revision=options["source_revision"],
+            )
             built = build_artifact(
                 source_dir=source,
                 version=options["version"],
                 project_slug=options["project"],
                 target=options["target"],
-                built_at=_build_time(options["build_time"], source, clean=bool(revision) and not dirty),
-                builder=options["builder"] or _user(),
-                source_revision=revision,
+                built_at=facts.built_at,
+                builder=facts.builder,
+                source_revision=facts.revision,
                 modules_dir=options["modules_dir"],
             )
         except DslError as exc:
@@ -66,35 +65,3 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         output = options["output"] or Path("dist") / built.filename
         self.stdout.write(str(write_artifact(content=built.content, path=output)))
-
-
-def _build_time(text: str | None, source: Path, *, clean: bool) -> datetime | None:
-    """None lets the library use SOURCE_DATE_EPOCH or now."""
-    if text:
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise CommandError(f"--build-time '{text}' is not an ISO 8601 time such as 2025-09-01T16:25:00Z") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if os.environ.get("SOURCE_DATE_EPOCH") or not clean:
-        return None
-    # A clean checkout builds the same bytes every time: the last commit's time stands for the build time.
-    stamp = _git(source, "log", "-1", "--format=%ct")
-    return datetime.fromtimestamp(int(stamp), tz=UTC) if stamp.isdigit() else None
-
-
-def _git(source: Path, *args: str) -> str:
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(source), *args], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return result.stdout.strip() if result.returncode == 0 else ""
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
