@@ -48,7 +48,7 @@ def test_upload_then_deploy_wait_follows_the_log_and_exits_0_then_1_on_a_failing
     run = Run.objects.get()
     assert out.startswith(f"Run #{run.pk}: apply of 0.1.0 on sc-123-example dev: http://127.0.0.1:")
     assert "Apply complete!" in out  # Terraform's own log, followed as it was written
-    assert "Terraform quiet for" in out  # the progress line while it was quiet
+    # The progress line while Terraform is quiet depends on how fast this machine is: test_follow.py shows it.
     assert any(line.startswith(f"run #{run.pk} apply of 0.1.0 on dev: succeeded (+") for line in out.splitlines())
     assert '"table_id": "example"' in out.splitlines()[-1]  # the outputs come last
     assert run.status == "succeeded" and run.requested_by.username == "alice"

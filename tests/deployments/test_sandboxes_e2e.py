@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from deployments.runs.choices import RunStatus
@@ -19,6 +18,7 @@ from deployments.sandboxes.models import Sandbox
 from deployments.state.models import StateVersion
 from tests.deployments.conftest import wait_for
 from tests.deployments.helpers import localcloud_resources, names_by_type, wait_finished
+from tokens.services import create_personal_token
 
 pytestmark = [pytest.mark.worker, pytest.mark.terraform, pytest.mark.django_db(transaction=True)]
 
@@ -177,7 +177,7 @@ def test_the_documented_ci_job(check_passes, start_worker, upload, project, memb
     env = {
         "PATH": os.environ["PATH"],
         "HANGAR": live_server.url,
-        "HANGAR_TOKEN": Token.objects.create(user=member).key,
+        "HANGAR_TOKEN": create_personal_token(user=member, name="ci job", by=member)[1],
         "PROJECT": project.slug,
         "VERSION": "0.1.0",
     }
