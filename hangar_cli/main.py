@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import re
 import sys
 import zipfile
@@ -221,6 +222,77 @@ def cmd_cancel(args) -> int:
     return EXIT_OK
 
 
+def _sandbox_line(sandbox: dict) -> str:
+    expires = (sandbox.get("expires_at") or "")[:16].replace("T", " ")
+    return (
+        f"{sandbox['id']:>4}  {sandbox['name']:<8} {sandbox['gcp_project_id']:<31} {sandbox['version']:<12} "
+        f"{sandbox['status']:<15} {expires:<17} {sandbox.get('owner') or '—'}"
+    )
+
+
+def _sandbox_done(client: Client, slug: str, sandbox: dict, run_id: int | None, args) -> int:
+    """Follow the sandbox's run when asked, then print the sandbox (as JSON with --json)."""
+    code = EXIT_OK
+    if args.wait and run_id:
+        code = follow(client, run_id, out=sys.stderr if args.json else sys.stdout)
+        sandbox = client.get(f"/api/projects/{slug}/sandboxes/{sandbox['id']}/")
+    if args.json:
+        print(json.dumps(sandbox, indent=2, sort_keys=True))
+    else:
+        print(_sandbox_line(sandbox))
+        for name, value in sorted((sandbox.get("outputs") or {}).items()):
+            print(f"  {name} = {json.dumps(value)}")
+    if sandbox["status"] in ("create_failed", "destroy_failed"):
+        return EXIT_FAILED
+    return code
+
+
+def cmd_sandbox_create(args) -> int:
+    client, slug = _client(), _project_slug(args)
+    body = {"version": args.version, "base_environment": args.base, "ttl_hours": args.ttl}
+    try:
+        _, sandbox = client.post(f"/api/projects/{slug}/sandboxes/", json={k: v for k, v in body.items() if v})
+    except ApiError as error:
+        if error.status == 400:
+            print(f"hangar: {error.message}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+    print(f"Sandbox {sandbox['name']} ({sandbox['gcp_project_id']}) until {sandbox['expires_at']}", file=sys.stderr)
+    return _sandbox_done(client, slug, sandbox, sandbox.get("create_run"), args)
+
+
+def cmd_sandbox_show(args) -> int:
+    client, slug = _client(), _project_slug(args)
+    args.wait = False
+    return _sandbox_done(client, slug, client.get(f"/api/projects/{slug}/sandboxes/{args.id}/"), None, args)
+
+
+def cmd_sandbox_list(args) -> int:
+    sandboxes = _client().get(f"/api/projects/{_project_slug(args)}/sandboxes/")
+    live = [s for s in sandboxes if args.all or s["status"] != "destroyed"]
+    if not live:
+        print("no sandboxes")
+        return EXIT_OK
+    print(f"{'ID':>4}  {'NAME':<8} {'CLOUD PROJECT':<31} {'VERSION':<12} {'STATUS':<15} {'EXPIRES':<17} OWNER")
+    for sandbox in live:
+        print(_sandbox_line(sandbox))
+    return EXIT_OK
+
+
+def cmd_sandbox_extend(args) -> int:
+    client, slug = _client(), _project_slug(args)
+    _, sandbox = client.post(f"/api/projects/{slug}/sandboxes/{args.id}/extend/", json={"hours": args.hours})
+    print(f"Sandbox {sandbox['name']} now expires at {sandbox['expires_at']}")
+    return EXIT_OK
+
+
+def cmd_sandbox_delete(args) -> int:
+    client, slug = _client(), _project_slug(args)
+    sandbox = client.request("DELETE", f"/api/projects/{slug}/sandboxes/{args.id}/").json()
+    print(f"Sandbox {sandbox['name']}: destroying (run #{sandbox.get('destroy_run')})", file=sys.stderr)
+    return _sandbox_done(client, slug, sandbox, sandbox.get("destroy_run"), args)
+
+
 # The parser ---------------------------------------------------------------------------------------
 
 
@@ -309,6 +381,35 @@ def parser() -> argparse.ArgumentParser:
     sub = command("login", cmd_login, "Check a token and keep it, with Hangar's URL, in the config file.")
     sub.add_argument("--url")
     sub.add_argument("--token-stdin", action="store_true", help="read the token from standard input")
+
+    sandbox = command("sandbox", None, "Short-lived environments of a project: create, list, show, extend, delete.")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
+
+    def sandbox_command(name, handler, help_text):
+        sub = sandbox_commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("--project", help="default: hangar.yaml in --dir")
+        sub.add_argument("--dir", default=".", help="the project repository (for --project's default)")
+        return sub
+
+    sub = sandbox_command("create", cmd_sandbox_create, "Create a sandbox from a version and start its apply.")
+    sub.add_argument("--version", required=True)
+    sub.add_argument("--base", choices=ENVIRONMENTS, help="whose definition it deploys (default: dev)")
+    sub.add_argument("--ttl", type=int, metavar="HOURS", help="its lifetime (default: Hangar's SANDBOX_DEFAULT_TTL)")
+    sub.add_argument("--wait", action="store_true", help="follow the apply; exit 0 ready, 1 failed")
+    sub.add_argument("--json", action="store_true", help="print the sandbox as JSON (the log goes to stderr)")
+    sub = sandbox_command("list", cmd_sandbox_list, "List the project's live sandboxes.")
+    sub.add_argument("--all", action="store_true", help="destroyed ones too")
+    sub = sandbox_command("show", cmd_sandbox_show, "Show a sandbox: status, expiry, outputs.")
+    sub.add_argument("id", type=int, metavar="ID")
+    sub.add_argument("--json", action="store_true")
+    sub = sandbox_command("extend", cmd_sandbox_extend, "Push a sandbox's expiry later.")
+    sub.add_argument("id", type=int, metavar="ID")
+    sub.add_argument("--hours", type=int, required=True)
+    sub = sandbox_command("delete", cmd_sandbox_delete, "Destroy a sandbox.")
+    sub.add_argument("id", type=int, metavar="ID")
+    sub.add_argument("--wait", action="store_true", help="follow the destroy; exit 0 destroyed, 1 failed")
+    sub.add_argument("--json", action="store_true")
 
     command("logout", cmd_logout, "Remove the config file.")
     sub = command("config", cmd_config, "Show where Hangar and the token come from.")

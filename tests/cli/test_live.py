@@ -117,3 +117,38 @@ def test_a_ci_token_of_one_project_gets_404_on_another_and_an_expired_token_401(
     assert code == 0 and "as alice (token laptop" in out, err
     code, out, _ = hangar("runs", "--all")  # from the file `login` wrote
     assert code == 0 and out.strip() == "no runs"
+
+
+def test_a_sandbox_from_the_command_line_for_ci(as_lead, start_worker, tmp_path, project, localcloud):
+    """What a CI job does: create a sandbox and wait for it, read its outputs as JSON, delete it and wait."""
+    import json
+
+    from tests.deployments.helpers import localcloud_resources
+
+    start_worker()
+    write_repository(tmp_path / "repo")
+    assert as_lead("build", "repo", "--version", "0.1.0", "--builder", "tests")[0] == 0
+    assert as_lead("upload", "repo/dist/sc-123-example-0.1.0.zip")[0] == 0
+
+    code, out, err = as_lead("sandbox", "create", "--version", "0.1.0", "--ttl", "2", "--wait", "--json",
+                             "--dir", "repo")  # fmt: skip
+    assert code == 0, out + err
+    sandbox = json.loads(out)  # only the sandbox on standard output: the log went to standard error
+    assert sandbox["status"] == "ready" and sandbox["version"] == "0.1.0"
+    assert sandbox["gcp_project_id"].startswith("sc-123-example-sbx")
+    assert "Apply complete!" in err
+    assert localcloud_resources(localcloud, sandbox["gcp_project_id"])  # it holds what dev's definition makes
+
+    code, out, _ = as_lead("sandbox", "list", "--project", project.slug)
+    assert code == 0 and sandbox["name"] in out and "ready" in out
+    code, out, _ = as_lead("sandbox", "extend", str(sandbox["id"]), "--hours", "3", "--project", project.slug)
+    assert code == 0 and "now expires at" in out
+
+    code, out, err = as_lead("sandbox", "delete", str(sandbox["id"]), "--wait", "--project", project.slug)
+    assert code == 0, out + err
+    assert "destroyed" in out
+    assert localcloud_resources(localcloud, sandbox["gcp_project_id"]) == []
+    code, _, err = as_lead("sandbox", "delete", str(sandbox["id"]), "--project", project.slug)
+    assert code == 1 and "(409)" in err  # already destroyed
+    code, _, err = as_lead("sandbox", "create", "--version", "9.9.9", "--project", project.slug)
+    assert code == 2 and "9.9.9" in err
