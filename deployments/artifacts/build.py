@@ -147,6 +147,7 @@ def build_artifact(
         project=project.slug,
         version=version,
         target=resolved_target.name,
+        provider={"source": resolved_target.provider_source, "version": resolved_target.provider_version},
         environments=kinds,
         built_at=build_time(explicit=built_at),
         builder=builder,
@@ -276,14 +277,18 @@ def _environment(
             problems.append(
                 DslProblem(shown + DSL_FILE, 1, 1, f"module '{missing}' is not installed for target '{target}'")
             )
-        rendered = compile_environment(
-            spec=spec,
-            target=target,
-            project_id=environment_project_id(
-                service_control_id=project.service_control_id, name=project.name, environment=env
-            ),
-            team=project.team,
-        )
+        try:
+            rendered = compile_environment(
+                spec=spec,
+                target=target,
+                project_id=environment_project_id(
+                    service_control_id=project.service_control_id, name=project.name, environment=env
+                ),
+                team=project.team,
+            )
+        except ValueError as exc:  # the target's settings, e.g. GCP_DEPLOYER_ACCOUNT
+            problems.append(DslProblem(shown + DSL_FILE, 1, 1, str(exc)))
+            return None
         files = {DSL_FILE: entries[DSL_FILE], **{name: text.encode() for name, text in rendered.items()}}
         return "dsl", files, modules
     if terraform:
@@ -301,11 +306,15 @@ def _environment(
         )
         problems.extend(report.problems)
         resolved = get_target(target)
-        files = {
-            **terraform,
-            "backend.tf": resolved.backend_tf().encode(),
-            "providers.tf": resolved.providers_tf().encode(),
-        }
+        project_id = _project_id(project, env)
+        if project_id is None:
+            return None
+        try:
+            providers = resolved.providers_tf(project_id)
+        except ValueError as exc:
+            problems.append(DslProblem(shown, 1, 1, str(exc)))
+            return None
+        files = {**terraform, "backend.tf": resolved.backend_tf().encode(), "providers.tf": providers.encode()}
         return "terraform", files, report.modules
     problems.append(DslProblem(shown, 1, 1, f"empty environment folder; add {DSL_FILE} (or remove the folder)"))
     return None
