@@ -140,6 +140,8 @@ def build_artifact(
             "version": version_file.decode().strip() if version_file else None,
         }
         files.update({prefix + path: data for path, data in module_files.items()})
+    if not problems and resolved_target.schema_checked:
+        problems.extend(_schema_problems(files, resolved_target, modules_dir))
     if problems or project is None:
         raise DslError(problems)
     files[PROJECT_FILE] = project.render().encode()
@@ -318,6 +320,24 @@ def _environment(
         return "terraform", files, report.modules
     problems.append(DslProblem(shown, 1, 1, f"empty environment folder; add {DSL_FILE} (or remove the folder)"))
     return None
+
+
+def _schema_problems(files: dict[str, bytes], target, modules_dir: Path) -> list[DslProblem]:
+    """The provider-schema check of a target without a provider binary here (gcp): the bundled modules'
+    resources and every environment's module calls and provider block."""
+    from deployments.dsl.gcp_schema.validator import check_environment_files, check_module_files
+
+    modules = {path: data for path, data in files.items() if path.startswith(f"modules/{target.name}/")}
+    problems = check_module_files(modules, version=target.provider_version)
+    for env in ENVIRONMENTS:
+        prefix = f"{INFRASTRUCTURE}/{env}/"
+        env_files = {path: data for path, data in files.items() if path.startswith(prefix) and path.endswith(".tf")}
+        if env_files:
+            problems += check_module_files(env_files, version=target.provider_version)
+            problems += check_environment_files(
+                env_files, modules_dir=modules_dir / target.name, module_prefix=target.module_source("")
+            )
+    return problems
 
 
 def _project_id(project: ProjectInfo | None, env: str) -> str | None:
