@@ -68,10 +68,13 @@ class Target:
             ]
         return render_file([terraform, provider], header=GENERATED_HEADER)
 
-    def mirror_path(self) -> str:
-        """Where `terraform providers mirror` puts this provider's version, under a mirror directory."""
-        host = "registry.terraform.io" if self.provider_source.count("/") == 1 else ""
-        return "/".join(part for part in (host, self.provider_source, self.provider_version) if part)
+    def mirror_folder(self) -> str:
+        """The provider's folder in a filesystem mirror: <host>/<namespace>/<type>."""
+        return (
+            self.provider_source
+            if self.provider_source.count("/") == 2
+            else f"registry.terraform.io/{self.provider_source}"
+        )
 
     def backend_tf(self) -> str:
         # Address, lock addresses and credentials are given by the runner at `terraform init`,
