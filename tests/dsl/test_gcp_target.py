@@ -238,3 +238,19 @@ def test_a_build_for_gcp_refuses_a_module_the_schema_rejects_with_file_and_line(
         "did you mean 'location'?"
     ]
     build_artifact(source_dir=EXAMPLE, version="0.1.0", modules_dir=modules)  # local does not use it
+
+
+def test_the_plan_time_deletion_protection_check_covers_bigquery_tables():
+    from deployments.dsl.protection import protected_table_problems
+
+    change = {
+        "address": "module.table_kpis--events.google_bigquery_table.this",
+        "module_address": "module.table_kpis--events",
+        "mode": "managed",
+        "type": "google_bigquery_table",
+        "name": "this",
+        "change": {"actions": ["delete", "create"], "before": {"deletion_protection": True}, "after": None},
+    }
+    remaining = {"root_module": {"child_modules": [{"resources": [{"address": "module.dataset_kpis.x.this"}]}]}}
+    [problem] = protected_table_problems({"planned_values": remaining, "resource_changes": [change]})
+    assert problem.startswith("Table kpis.events (module.table_kpis--events.google_bigquery_table.this) is protected")
