@@ -429,7 +429,7 @@ def _prepare(state: RunState, workspace: Path) -> tuple[Path, dict[str, str], st
     _announce_sandbox(state)
     state.log.append(f"Unpacking {run.artifact} and verifying its checksums.", type="hangar")
     artifact_unpack(artifact=run.artifact, dest=workspace / "artifact")
-    workdir = environment_workdir(workspace / "artifact", deployment.environment)
+    workdir = environment_workdir(workspace / "artifact", deployment.environment, deployment.target)
     if not workdir.is_dir():
         raise StepFailed(f"Artifact {run.artifact.version} has no infrastructure/{environment}/ folder.")
     if deployment.environment.is_sandbox:

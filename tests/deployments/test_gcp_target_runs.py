@@ -129,3 +129,15 @@ def test_setup_terraform_add_providers_copies_a_providers_mirror_folder_and_refu
     (stray / "notes" / "readme.txt").write_text("hi")
     with pytest.raises(CommandError, match="not a provider of a `terraform providers mirror` folder"):
         call_command("setup_terraform", "--add-providers", str(stray))
+
+
+def test_a_gcp_sandbox_points_the_provider_at_its_own_project_and_deployer_account(tmp_path):
+    from types import SimpleNamespace
+
+    from deployments.runs.workspace import sandbox_override
+
+    environment = SimpleNamespace(name="sbx-7", base_name="dev", gcp_project_id="sc-123-example-sbx7")
+    gcp = sandbox_override(tmp_path, environment, "gcp")
+    assert 'provider "google" {' in gcp
+    assert 'impersonate_service_account = "hangar-deployer@sc-123-example-sbx7.iam.gserviceaccount.com"' in gcp
+    assert "provider" not in sandbox_override(tmp_path, environment)  # local: unchanged
