@@ -1,6 +1,7 @@
 """Runs on the gcp target: offered only when HANGAR_TARGETS has it and its provider is in the mirror."""
 
 import io
+import json
 import zipfile
 
 import pytest
@@ -34,7 +35,7 @@ def fetched_mirror(root, version="6.50.0"):
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr(f"terraform-provider-google_v{version}_x5", b"\x7fELF provider")
     (folder / f"terraform-provider-google_{version}_{host_target()}.zip").write_bytes(archive.getvalue())
-    (folder / "index.json").write_text('{"versions": {"%s": {}}}' % version)
+    (folder / "index.json").write_text(json.dumps({"versions": {version: {}}}))
     (folder / f"{version}.json").write_text('{"archives": {}}')
     return root
 
