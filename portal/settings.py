@@ -183,6 +183,10 @@ def _bundled_terraform() -> str:
 TERRAFORM_BINARY = env_str("TERRAFORM_BINARY") or _bundled_terraform()
 TERRAFORM_DIR = Path(env_str("TERRAFORM_DIR", str(VAR_DIR / "terraform")))
 TERRAFORM_MIRROR_DIR = Path(env_str("TERRAFORM_MIRROR_DIR", str(TERRAFORM_DIR / "mirror")))
+# Targets runs may use (docs/gcp.md): a target is offered only when listed here and its provider is in
+# the offline mirror. GCP_DEPLOYER_ACCOUNT (read by builds from the environment) names the account the
+# gcp provider impersonates, e.g. hangar-deployer@{project}.iam.gserviceaccount.com.
+HANGAR_TARGETS = env_list("HANGAR_TARGETS", ["local"])
 # The local cloud is a service (`python -m localcloud serve`, the Procfile's `cloud`) that owns
 # LOCALCLOUD_ROOT; runs reach it at LOCALCLOUD_URL with a token scoped to their projects, which
 # Hangar mints with the operator token kept in LOCALCLOUD_OPERATOR_TOKEN_FILE.

@@ -140,6 +140,8 @@ def build_artifact(
             "version": version_file.decode().strip() if version_file else None,
         }
         files.update({prefix + path: data for path, data in module_files.items()})
+    if not problems and resolved_target.schema_checked:
+        problems.extend(_schema_problems(files, resolved_target, modules_dir))
     if problems or project is None:
         raise DslError(problems)
     files[PROJECT_FILE] = project.render().encode()
@@ -147,6 +149,7 @@ def build_artifact(
         project=project.slug,
         version=version,
         target=resolved_target.name,
+        provider={"source": resolved_target.provider_source, "version": resolved_target.provider_version},
         environments=kinds,
         built_at=build_time(explicit=built_at),
         builder=builder,
@@ -276,14 +279,18 @@ def _environment(
             problems.append(
                 DslProblem(shown + DSL_FILE, 1, 1, f"module '{missing}' is not installed for target '{target}'")
             )
-        rendered = compile_environment(
-            spec=spec,
-            target=target,
-            project_id=environment_project_id(
-                service_control_id=project.service_control_id, name=project.name, environment=env
-            ),
-            team=project.team,
-        )
+        try:
+            rendered = compile_environment(
+                spec=spec,
+                target=target,
+                project_id=environment_project_id(
+                    service_control_id=project.service_control_id, name=project.name, environment=env
+                ),
+                team=project.team,
+            )
+        except ValueError as exc:  # the target's settings, e.g. GCP_DEPLOYER_ACCOUNT
+            problems.append(DslProblem(shown + DSL_FILE, 1, 1, str(exc)))
+            return None
         files = {DSL_FILE: entries[DSL_FILE], **{name: text.encode() for name, text in rendered.items()}}
         return "dsl", files, modules
     if terraform:
@@ -301,14 +308,36 @@ def _environment(
         )
         problems.extend(report.problems)
         resolved = get_target(target)
-        files = {
-            **terraform,
-            "backend.tf": resolved.backend_tf().encode(),
-            "providers.tf": resolved.providers_tf().encode(),
-        }
+        project_id = _project_id(project, env)
+        if project_id is None:
+            return None
+        try:
+            providers = resolved.providers_tf(project_id)
+        except ValueError as exc:
+            problems.append(DslProblem(shown, 1, 1, str(exc)))
+            return None
+        files = {**terraform, "backend.tf": resolved.backend_tf().encode(), "providers.tf": providers.encode()}
         return "terraform", files, report.modules
     problems.append(DslProblem(shown, 1, 1, f"empty environment folder; add {DSL_FILE} (or remove the folder)"))
     return None
+
+
+def _schema_problems(files: dict[str, bytes], target, modules_dir: Path) -> list[DslProblem]:
+    """The provider-schema check of a target without a provider binary here (gcp): the bundled modules'
+    resources and every environment's module calls and provider block."""
+    from deployments.dsl.gcp_schema.validator import check_environment_files, check_module_files
+
+    modules = {path: data for path, data in files.items() if path.startswith(f"modules/{target.name}/")}
+    problems = check_module_files(modules, version=target.provider_version)
+    for env in ENVIRONMENTS:
+        prefix = f"{INFRASTRUCTURE}/{env}/"
+        env_files = {path: data for path, data in files.items() if path.startswith(prefix) and path.endswith(".tf")}
+        if env_files:
+            problems += check_module_files(env_files, version=target.provider_version)
+            problems += check_environment_files(
+                env_files, modules_dir=modules_dir / target.name, module_prefix=target.module_source("")
+            )
+    return problems
 
 
 def _project_id(project: ProjectInfo | None, env: str) -> str | None:

@@ -487,9 +487,14 @@ def _check_terraform(
     resolved = TARGETS[target]
     module_prefix = f"modules/{target}/"
     bundled = {path.removeprefix(module_prefix).split("/")[0] for path in texts if path.startswith(module_prefix)}
-    expected = {"backend.tf": resolved.backend_tf().encode(), "providers.tf": resolved.providers_tf().encode()}
     for env in environments:
         prefix = f"infrastructure/{env}/"
+        try:
+            providers = resolved.providers_tf((project_ids or {}).get(env))
+        except ValueError as exc:
+            problems.append(f"'{prefix}providers.tf': {exc}")
+            continue
+        expected = {"backend.tf": resolved.backend_tf().encode(), "providers.tf": providers.encode()}
         env_files = {path: text for path, text in texts.items() if path.startswith(prefix) and path.endswith(".tf")}
         for name in RESERVED_ENVIRONMENT_FILES:
             if env_files.pop(prefix + name, expected[name]) != expected[name]:

@@ -73,7 +73,7 @@ def compile_environment(*, spec: EnvironmentSpec, target: str = "local", project
         "backend.tf": resolved.backend_tf(),
         "main.tf": render_file([local_values, *modules], header=MAIN_HEADER),
         "outputs.tf": render_file(outputs, header=MAIN_HEADER),
-        "providers.tf": resolved.providers_tf(),
+        "providers.tf": resolved.providers_tf(project_id),
     }
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 
 TABLE_TYPE = "localcloud_table"
+# The tables of every target: the local cloud's and BigQuery's (gcp), which has the same flag.
+TABLE_TYPES = (TABLE_TYPE, "google_bigquery_table")
 # The compiler names a table's module `table_<dataset>--<table>` (deployments.dsl.compiler).
 _DSL_MODULE = re.compile(r"^module\.table_(?P<dataset>[A-Za-z0-9_]+)--(?P<table>[A-Za-z0-9_]+)$")
 
@@ -23,7 +25,7 @@ HOW_TO_DESTROY = (
 
 
 def protected_table_problems(plan_json: dict, *, destroy: bool | None = None) -> list[str]:
-    """One message per protected `localcloud_table` the plan would delete (destroy or replace).
+    """One message per protected table (`localcloud_table`, `google_bigquery_table`) the plan would delete (destroy or replace).
 
     `plan_json` is `terraform show -json` of a saved plan. Protected: `change.before.deletion_protection`
     is true, or missing/null (state written before the flag existed, or a refresh that did not run:
@@ -37,7 +39,7 @@ def protected_table_problems(plan_json: dict, *, destroy: bool | None = None) ->
         destroy = _is_destroy_plan(plan_json, changes)
     problems = []
     for resource in changes:
-        if resource.get("type") != TABLE_TYPE or resource.get("mode", "managed") != "managed":
+        if resource.get("type") not in TABLE_TYPES or resource.get("mode", "managed") != "managed":
             continue
         change = resource.get("change") or {}
         actions = change.get("actions") or []

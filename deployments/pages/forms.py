@@ -2,6 +2,7 @@ import json
 
 from django import forms
 
+from deployments.runs import targets as run_targets
 from deployments.runs.choices import RunStatus, Target
 
 
@@ -27,6 +28,10 @@ class DeployForm(forms.Form):
 
     def __init__(self, *args, project, artifacts, rows=(), version=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only targets runs may use here (HANGAR_TARGETS, provider in the offline mirror).
+        self.fields["target"].choices = [
+            (name, label) for name, label in Target.choices if name in run_targets.available()
+        ]
         environments = list(project.environments.all())
         self.fields["environment"].choices = [(env.name, env.label) for env in environments]
         deployed_in: dict[int, list[str]] = {}

@@ -10,6 +10,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from deployments.artifacts.models import Artifact
 from deployments.artifacts.selectors import project_artifacts
 from deployments.drift.health import Health, deployment_health
+from deployments.runs import targets as run_targets
 from deployments.runs.choices import FINAL_STATUSES, Operation, Target
 from deployments.runs.models import Deployment, Run
 from onboarding.models import Environment, Project
@@ -99,10 +100,13 @@ class DeploymentRow:
 def deployment_rows(*, project: Project, sort: str = "environment") -> list[DeploymentRow]:
     """Every environment × target, with its deployment if it has one. Two queries, whatever the history."""
     existing = {(d.environment_id, d.target): d for d in project_deployments(project)}
+    # Targets runs may use here, and any other that already has a deployment (it stays visible).
+    shown = set(run_targets.available()) | {target for _, target in existing}
     rows = [
         DeploymentRow(environment=env, target=target, deployment=existing.get((env.pk, target)))
         for env in project.environments.all()
         for target in Target.values
+        if target in shown
     ]
     descending = sort.startswith("-")
     key = SORT_KEYS.get(sort.lstrip("-"), SORT_KEYS["environment"])

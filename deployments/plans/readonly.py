@@ -124,18 +124,22 @@ def readonly_job(*, row, prefix: str, deployment: Deployment, artifact: Artifact
     try:
         password = secrets.token_urlsafe(32)
         model.objects.filter(pk=row.pk).update(credential=digest(password))
-        token = client.mint_token(
-            f"{prefix.rstrip('-')} {row.pk}",
-            cloud_projects(deployment),
-            cloud_access.token_ttl_seconds(),
-            url=settings.LOCALCLOUD_URL,
-            token_file=settings.LOCALCLOUD_OPERATOR_TOKEN_FILE,
-            read_only=True,
-        )
+        token = {"id": "", "token": None}
+        if deployment.target == "local":
+            # On gcp the provider impersonates the environment's deployer account (docs/gcp.md); the job only
+            # plans, and its state credential is read-only.
+            token = client.mint_token(
+                f"{prefix.rstrip('-')} {row.pk}",
+                cloud_projects(deployment),
+                cloud_access.token_ttl_seconds(),
+                url=settings.LOCALCLOUD_URL,
+                token_file=settings.LOCALCLOUD_OPERATOR_TOKEN_FILE,
+                read_only=True,
+            )
         token_id = token["id"]
         root = workspace / "artifact"
         artifact_unpack(artifact=artifact, dest=root)
-        workdir = environment_workdir(root, deployment.environment)
+        workdir = environment_workdir(root, deployment.environment, deployment.target)
         if not workdir.is_dir():
             raise PlanFailed(f"Version {artifact.version} has no infrastructure/{environment}/ folder.")
         credential = RunCredential(username=f"{prefix}{row.pk}", password=password)

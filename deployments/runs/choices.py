@@ -5,6 +5,7 @@ from django.db import models
 
 class Target(models.TextChoices):
     LOCAL = "local", "local"
+    GCP = "gcp", "gcp"
 
 
 class Operation(models.TextChoices):

@@ -39,7 +39,7 @@ from deployments.plans import services as plans
 from deployments.plans.models import SavedPlan
 from deployments.runs import cloud_access, sandbox, shutdown, toolchain
 from deployments.runs import services as runs
-from deployments.runs.choices import FINAL_STATUSES, Operation, RunStatus
+from deployments.runs.choices import FINAL_STATUSES, Operation, RunStatus, Target
 from deployments.runs.db_retry import retrying
 from deployments.runs.logs import RunLog
 from deployments.runs.models import Run
@@ -429,7 +429,7 @@ def _prepare(state: RunState, workspace: Path) -> tuple[Path, dict[str, str], st
     _announce_sandbox(state)
     state.log.append(f"Unpacking {run.artifact} and verifying its checksums.", type="hangar")
     artifact_unpack(artifact=run.artifact, dest=workspace / "artifact")
-    workdir = environment_workdir(workspace / "artifact", deployment.environment)
+    workdir = environment_workdir(workspace / "artifact", deployment.environment, deployment.target)
     if not workdir.is_dir():
         raise StepFailed(f"Artifact {run.artifact.version} has no infrastructure/{environment}/ folder.")
     if deployment.environment.is_sandbox:
@@ -440,14 +440,25 @@ def _prepare(state: RunState, workspace: Path) -> tuple[Path, dict[str, str], st
             type="hangar",
         )
     credential = retrying(state_services.credential_mint, run=run)
-    cloud = cloud_access.cloud_token_mint(run)
-    state.cloud_token_id = cloud["id"]
-    state.log.append(
-        f"Local cloud token for {cloud['principal']}: may change {', '.join(cloud['projects'])} only.", type="hangar"
-    )
+    localcloud_token = None
+    if deployment.target == Target.LOCAL:
+        cloud = cloud_access.cloud_token_mint(run)
+        state.cloud_token_id = cloud["id"]
+        localcloud_token = cloud["token"]
+        state.log.append(
+            f"Local cloud token for {cloud['principal']}: may change {', '.join(cloud['projects'])} only.",
+            type="hangar",
+        )
+    else:
+        # No key anywhere: the worker's own identity impersonates the deployer account providers.tf names.
+        state.log.append(
+            f"Target {deployment.target}: the provider impersonates the deployer account named in providers.tf "
+            "with the worker's own identity (application default credentials); Hangar holds no key.",
+            type="hangar",
+        )
     env = toolchain.terraform_env(
         workspace,
-        localcloud_token=cloud["token"],
+        localcloud_token=localcloud_token,
         extra=state_services.backend_env(
             base_url=settings.SITE_URL, deployment_id=deployment.pk, credential=credential
         ),

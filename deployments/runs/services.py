@@ -16,6 +16,7 @@ from django.utils import timezone
 from deployments.artifacts.models import Artifact
 from deployments.live import wakeups
 from deployments.runs import dispatch
+from deployments.runs import targets as run_targets
 from deployments.runs.choices import ACTIVE_STATUSES, Operation, RunStatus, Target
 from deployments.runs.models import Deployment, Run, RunTransition
 from deployments.runs.signals import run_awaiting, run_finished
@@ -32,9 +33,17 @@ def _environment(project: Project, environment: str, target: str) -> Environment
         raise ValidationError(
             {"environment": f"{environment!r} is not an environment of {project}; use one of: {allowed}."}
         )
+    _check_target(target)
+    return env
+
+
+def _check_target(target: str) -> None:
+    """Refuse a target that is unknown, not enabled (HANGAR_TARGETS) or whose provider is not installed."""
     if target not in Target.values:
         raise ValidationError({"target": f"{target!r} is not a target; use one of: {', '.join(Target.values)}."})
-    return env
+    problems = run_targets.missing(target)
+    if problems:
+        raise ValidationError({"target": f"Target {target!r} is not available here: {' '.join(problems)}"})
 
 
 def run_start(
@@ -96,11 +105,18 @@ def run_queue(
         raise ValidationError(
             {"operation": f"{operation!r} is not an operation; use one of: {', '.join(Operation.values)}."}
         )
-    if target not in Target.values:
-        raise ValidationError({"target": f"{target!r} is not a target; use one of: {', '.join(Target.values)}."})
+    _check_target(target)
     artifact = Artifact.objects.filter(project=project, version=version).first()
     if artifact is None:
         raise ValidationError({"version": f"{project} has no artifact version {version!r}; upload it first."})
+    built_for = str((artifact.manifest or {}).get("target") or Target.LOCAL)
+    if built_for != target:
+        raise ValidationError(
+            {
+                "version": f"Version {version} was built for target {built_for!r}, not {target!r}; "
+                f"build it with --target {target}."
+            }
+        )
     environments = artifact.manifest.get("environments") or []
     if environments and env.definition not in environments:
         raise ValidationError(

@@ -7,9 +7,11 @@ TERRAFORM_MIRROR_DIR, LOCALCLOUD_URL) and can be given explicitly (tests, other 
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sysconfig
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -85,6 +87,63 @@ def write_cli_config(path: Path | None = None, mirror: Path | None = None) -> bo
 def build_mirror(mirror: Path | None = None, include_null: bool = True) -> list[str]:
     """Build the provider mirror (local cloud provider, and the null provider when installed)."""
     return packaging.build_mirror(Path(mirror) if mirror else mirror_dir(), include_null=include_null)
+
+
+PACKED_PROVIDER = re.compile(r"^terraform-provider-([a-z0-9-]+)_([0-9][0-9A-Za-z.+-]*)_([a-z0-9]+_[a-z0-9]+)\.zip$")
+MIRROR_INDEX = re.compile(r"^(index|[0-9][0-9A-Za-z.+-]*)\.json$")
+
+
+def add_providers(source: Path, mirror: Path | None = None) -> list[str]:
+    """Copy providers an operator fetched with `terraform providers mirror SOURCE` (on a machine with
+    internet access) into the offline mirror. Both layouts are accepted: packed
+    `<host>/<namespace>/<type>/terraform-provider-<type>_<version>_<os>_<arch>.zip` (with its JSON index
+    files) and unpacked `<host>/<namespace>/<type>/<version>/<os>_<arch>/…`. Returns what was added;
+    raises ValueError for anything else, before copying."""
+    source, mirror = Path(source), Path(mirror) if mirror else mirror_dir()
+    if not source.is_dir():
+        raise ValueError(f"{source} is not a folder; give the folder `terraform providers mirror` wrote")
+    plan: list[tuple[Path, Path]] = []
+    problems: list[str] = []
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if path.is_symlink():
+            problems.append(f"{relative}: links are not accepted")
+            continue
+        if not path.is_file():
+            continue
+        parts = relative.parts
+        if len(parts) == 4 and (PACKED_PROVIDER.match(parts[3]) or MIRROR_INDEX.match(parts[3])):
+            match = PACKED_PROVIDER.match(parts[3])
+            if match and match.group(1) != parts[2]:
+                problems.append(f"{relative}: the archive names provider {match.group(1)!r}, not {parts[2]!r}")
+                continue
+            if match and not zipfile.is_zipfile(path):
+                problems.append(f"{relative}: not a zip archive")
+                continue
+            plan.append((path, mirror / relative))
+        elif len(parts) >= 6 and re.fullmatch(r"[a-z0-9]+_[a-z0-9]+", parts[4]):
+            plan.append((path, mirror / relative))
+        else:
+            problems.append(
+                f"{relative}: not a provider of a `terraform providers mirror` folder "
+                "(<host>/<namespace>/<type>/terraform-provider-<type>_<version>_<os>_<arch>.zip)"
+            )
+    if problems:
+        raise ValueError("; ".join(problems))
+    if not plan:
+        raise ValueError(f"{source} holds no provider; run `terraform providers mirror {source}` first")
+    added = []
+    for origin, destination in plan:
+        if destination.is_file() and destination.read_bytes() == origin.read_bytes():
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(f".{destination.name}.partial")
+        shutil.copyfile(origin, partial)
+        os.replace(partial, destination)
+        if os.access(origin, os.X_OK):
+            destination.chmod(0o755)
+        added.append(f"added {destination.relative_to(mirror)}")
+    return added
 
 
 def ensure_toolchain() -> list[str]:

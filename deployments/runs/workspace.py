@@ -11,6 +11,7 @@ from django.conf import settings
 
 from deployments.artifacts.inspection import ArtifactManifest, ArtifactRejected, inspect_upload
 from deployments.artifacts.models import Artifact
+from deployments.dsl.targets import deployer_account, get_target
 from onboarding.reserved import platform_project_slug
 
 
@@ -76,19 +77,21 @@ SANDBOX_OVERRIDE = "hangar_sandbox_override.tf"
 _TABLE_MODULE = re.compile(r'^module\s+"(table_[A-Za-z0-9_]+--[A-Za-z0-9_]+)"', re.MULTILINE)
 
 
-def environment_workdir(root: Path, environment) -> Path:
+def environment_workdir(root: Path, environment, target: str = "local") -> Path:
     """The folder Terraform runs in for `environment` (an onboarding Environment) in an unpacked artifact
     at `root`: infrastructure/<its definition>/. A sandbox deploys its base environment's definition, so
     Hangar writes an override there that points `local.project_id` at the sandbox's own cloud project and,
     in a DSL definition, turns its tables' deletion protection off (a sandbox's data lives as long as the
-    sandbox). The folder may be missing; the caller says so."""
+    sandbox). On a target whose provider acts as the project's deployer account (gcp), the provider block
+    is pointed at the sandbox's project and its deployer account too. The folder may be missing; the
+    caller says so."""
     workdir = root / "infrastructure" / environment.definition
     if environment.is_sandbox and workdir.is_dir():
-        (workdir / SANDBOX_OVERRIDE).write_text(sandbox_override(workdir, environment))
+        (workdir / SANDBOX_OVERRIDE).write_text(sandbox_override(workdir, environment, target))
     return workdir
 
 
-def sandbox_override(workdir: Path, environment) -> str:
+def sandbox_override(workdir: Path, environment, target: str = "local") -> str:
     lines = [
         f"# Written by Hangar for sandbox {environment.name}: the {environment.base_name} definition, deployed",
         f"# into the sandbox's own cloud project {environment.gcp_project_id}.",
@@ -96,6 +99,15 @@ def sandbox_override(workdir: Path, environment) -> str:
         f'  project_id = "{environment.gcp_project_id}"',
         "}",
     ]
+    resolved = get_target(target)
+    if resolved.impersonates_deployer:
+        lines += [
+            "",
+            f'provider "{resolved.provider_name}" {{',
+            f'  project                     = "{environment.gcp_project_id}"',
+            f'  impersonate_service_account = "{deployer_account(environment.gcp_project_id)}"',
+            "}",
+        ]
     if (workdir / "main.yaml").is_file():  # compiled from the DSL: its table modules take deletion_protection
         labels = sorted(
             {

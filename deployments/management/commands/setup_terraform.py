@@ -5,11 +5,24 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from deployments.dsl.targets import TARGETS
+from deployments.runs import targets as run_targets
 from deployments.runs import toolchain
 
 
 class Command(BaseCommand):
-    help = "Build the offline Terraform provider mirror and CLI configuration under TERRAFORM_DIR."
+    help = (
+        "Build the offline Terraform provider mirror and CLI configuration under TERRAFORM_DIR; "
+        "--add-providers DIR also loads providers fetched elsewhere with `terraform providers mirror DIR`."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--add-providers",
+            metavar="DIR",
+            help="a folder written by `terraform providers mirror` on a machine with internet access "
+            "(e.g. hashicorp/google for the gcp target); its providers are copied into the mirror",
+        )
 
     def handle(self, *args, **options) -> None:
         binary = toolchain.terraform_binary()
@@ -23,6 +36,15 @@ class Command(BaseCommand):
         except (OSError, Exception) as exc:
             raise CommandError(f"TERRAFORM_BINARY {binary!r} does not run: {exc}") from exc
         changes = toolchain.ensure_toolchain()
+        if options.get("add_providers"):
+            try:
+                changes += toolchain.add_providers(Path(options["add_providers"]))
+            except ValueError as exc:
+                raise CommandError(f"--add-providers: {exc}") from exc
+            for name in TARGETS:
+                missing = run_targets.missing(name)
+                state = "available" if not missing else " ".join(missing)
+                self.stdout.write(f"setup_terraform: target {name}: {state}")
         for change in changes:
             self.stdout.write(f"setup_terraform: {change}")
         status = "updated" if changes else "already up to date"
