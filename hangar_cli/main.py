@@ -63,7 +63,7 @@ def cmd_diff(args) -> int:
 
 
 def cmd_init(args) -> int:
-    match = SLUG.match(args.project)
+    match = SLUG.fullmatch(args.project)
     if not match:
         raise local.UsageError(f"--project {args.project!r} is not a project slug such as sc-123-example")
     team = args.team

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("portal", "onboarding", "deployments", "localcloud")
+PACKAGES = ("portal", "onboarding", "deployments", "localcloud", "notifications", "tokens", "hangar_cli")
 
 
 def _sources():

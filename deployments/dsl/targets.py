@@ -30,7 +30,7 @@ def deployer_account(project_id: str, pattern: str | None = None) -> str:
         raise ValueError(
             f"{DEPLOYER_ACCOUNT_VARIABLE} '{pattern}' may only use {{project}}, e.g. {DEFAULT_DEPLOYER_ACCOUNT}"
         ) from None
-    if not SERVICE_ACCOUNT_EMAIL.match(account):
+    if not SERVICE_ACCOUNT_EMAIL.fullmatch(account):
         raise ValueError(
             f"{DEPLOYER_ACCOUNT_VARIABLE} '{pattern}' gives '{account}', which is not a service account email "
             f"(<account>@<project>.iam.gserviceaccount.com), e.g. {DEFAULT_DEPLOYER_ACCOUNT}"

@@ -112,8 +112,8 @@ def add_providers(source: Path, mirror: Path | None = None) -> list[str]:
         if not path.is_file():
             continue
         parts = relative.parts
-        if len(parts) == 4 and (PACKED_PROVIDER.match(parts[3]) or MIRROR_INDEX.match(parts[3])):
-            match = PACKED_PROVIDER.match(parts[3])
+        if len(parts) == 4 and (PACKED_PROVIDER.fullmatch(parts[3]) or MIRROR_INDEX.fullmatch(parts[3])):
+            match = PACKED_PROVIDER.fullmatch(parts[3])
             if match and match.group(1) != parts[2]:
                 problems.append(f"{relative}: the archive names provider {match.group(1)!r}, not {parts[2]!r}")
                 continue
