@@ -21,7 +21,6 @@ import contextlib
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -257,28 +256,18 @@ def _unpack(row: RecoveryDrillEnvironment, workspace: Path) -> Path:
 
 def _terraform(workspace: Path, workdir: Path, env: dict[str, str], args: list[str]) -> None:
     """One sandboxed Terraform command; EnvironmentFailed with the end of what it said."""
-    command = sandbox.terraform_command(args, workspace=workspace, workdir=workdir) if sandbox.enabled() else args
     out_path = workspace / f"terraform-{args[1]}.out"
     with open(out_path, "wb") as out:
-        process = subprocess.Popen(
-            command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
         try:
-            process.wait(timeout=settings.RUN_TIME_LIMIT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the sandbox and everything in it
-            process.wait()
-            raise EnvironmentFailed(
-                f"terraform {args[1]} took longer than {settings.RUN_TIME_LIMIT} s and was stopped."
-            ) from None
-    if process.returncode != 0:
+            code, _ = sandbox.terraform_run(args, workspace=workspace, workdir=workdir, env=env, out=out,
+                                            stderr=subprocess.STDOUT)  # fmt: skip
+        except sandbox.TerraformTimeout as error:
+            raise EnvironmentFailed(str(error)) from None
+    if code != 0:
         with open(out_path, "rb") as said:
             said.seek(max(0, out_path.stat().st_size - 4 * ERROR_TAIL))
             tail = said.read().decode("utf-8", "replace").strip()
-        raise EnvironmentFailed(
-            f"terraform {args[1]} failed:\n{tail[-ERROR_TAIL:] or f'exit code {process.returncode}'}"
-        )
+        raise EnvironmentFailed(f"terraform {args[1]} failed:\n{tail[-ERROR_TAIL:] or f'exit code {code}'}")
 
 
 # -- comparing -----------------------------------------------------------------------------------

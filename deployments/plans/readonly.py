@@ -12,9 +12,7 @@ while it runs, and has `deployment_id` and a `status` that is RUNNING while it p
 import hashlib
 import hmac
 import logging
-import os
 import secrets
-import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,27 +58,19 @@ class Job:
 
     def terraform(self, *args: str) -> bytes:
         """One sandboxed Terraform command; its standard output, or PlanFailed with the end of what it said."""
-        argv = [self.binary, *args]
-        command = sandbox.terraform_command(argv, workspace=self.workspace, workdir=self.workdir)
-        command = command if sandbox.enabled() else argv
         out_path = self.workspace / "terraform.out"
         with open(out_path, "wb") as out:
-            process = subprocess.Popen(
-                command, cwd=self.workdir, env=self.env, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.PIPE, start_new_session=True,
-            )  # fmt: skip
             try:
-                _, errors = process.communicate(timeout=settings.RUN_TIME_LIMIT)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)  # the sandbox and everything in it
-                process.communicate()
-                raise PlanFailed(
-                    f"terraform {args[0]} took longer than {settings.RUN_TIME_LIMIT} s and was stopped."
-                ) from None
+                code, errors = sandbox.terraform_run(
+                    [self.binary, *args], workspace=self.workspace, workdir=self.workdir, env=self.env, out=out,
+                    stderr=subprocess.PIPE,
+                )  # fmt: skip
+            except sandbox.TerraformTimeout as error:
+                raise PlanFailed(str(error)) from None
         output = out_path.read_bytes() if out_path.stat().st_size <= OUTPUT_LIMIT else b""
-        if process.returncode != 0:
+        if code != 0:
             said = (errors or output).decode("utf-8", "replace").strip()
-            raise PlanFailed(f"terraform {args[0]} failed:\n{said[-ERROR_TAIL:] or f'exit code {process.returncode}'}")
+            raise PlanFailed(f"terraform {args[0]} failed:\n{said[-ERROR_TAIL:] or f'exit code {code}'}")
         return output
 
     def sources(self) -> dict[str, str]:

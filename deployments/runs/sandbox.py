@@ -19,7 +19,9 @@ namespace.
 `RUN_SANDBOX=off` runs Terraform directly. That is unsafe, and the run page and
 the Operations page say so."""
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -124,6 +126,31 @@ def terraform_command(
         *python_runtime(),
     ]
     return command(args, workspace=workspace, workdir=workdir, readonly=readonly)
+
+
+class TerraformTimeout(Exception):
+    pass
+
+
+def terraform_run(
+    args: list[str], *, workspace: Path, workdir: Path, env: dict[str, str], out, stderr
+) -> tuple[int, bytes]:
+    """One Terraform command outside the run executor (read-only jobs, recovery drills): in the sandbox unless
+    RUN_SANDBOX=off, standard output to the file `out`, `stderr` a file, PIPE or STDOUT. Its exit code and what
+    it wrote on a piped standard error; TerraformTimeout, with the sandbox killed, after RUN_TIME_LIMIT."""
+    command = terraform_command(args, workspace=workspace, workdir=workdir) if enabled() else args
+    process = subprocess.Popen(
+        command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=stderr, start_new_session=True
+    )
+    try:
+        _, errors = process.communicate(timeout=settings.RUN_TIME_LIMIT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the sandbox and everything in it
+        process.communicate()
+        raise TerraformTimeout(
+            f"terraform {args[1]} took longer than {settings.RUN_TIME_LIMIT} s and was stopped."
+        ) from None
+    return process.returncode, errors or b""
 
 
 def unavailable_message(reason: str) -> str:
