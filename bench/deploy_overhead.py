@@ -1,6 +1,6 @@
 """Benchmark: Hangar's overhead on a deploy, against running Terraform by hand on the same files.
 
-    .venv/bin/python bench/deploy_overhead.py [--repeat 5] [--tables 18] [--embedded]
+    .venv/bin/python bench/deploy_overhead.py [--repeat 5] [--tables 18] [--pool 4] [--embedded]
 
 Hangar side: DEPLOY (`run_start`, as the deploy page and POST /api/runs/ call it) to dev, which
 applies automatically, until the run is `succeeded`, with a real uvicorn (state backend) and a real
@@ -9,12 +9,15 @@ By-hand sides, on the unpacked artifact's infrastructure/dev/ with a local backe
 configuration and provider mirror: `init && plan -out && apply <plan>` (the same steps; target
 ratio <= 1.10) and `init && apply -auto-approve` (one Terraform process fewer; target <= 1.15).
 The sides rotate, each repetition starting from an empty local cloud; medians are printed with
-their ratios and a breakdown of Hangar's time.
+their ratios, a breakdown of Hangar's time and the CPU each side used. The web and worker processes
+run with a PostgreSQL connection pool (`--pool`, DATABASE_POOL_SIZE, as README advises), and the
+script waits for the run on Hangar's live wake-ups, as the run page does, not by polling.
 """
 
 import argparse
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -61,10 +64,14 @@ def main() -> None:
     parser.add_argument("--tables", type=int, default=18, help="tables besides the dataset and service account")
     parser.add_argument("--embedded", action="store_true", help="SQLite and the filesystem broker")
     parser.add_argument("--redis-db", type=int, default=12)
+    parser.add_argument(
+        "--pool", type=int, default=int(os.environ.get("DATABASE_POOL_SIZE", 4)),
+        help="DATABASE_POOL_SIZE of the web and worker processes, as README advises for PostgreSQL (0: none)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     site = h.Site("deploy", embedded=args.embedded, redis_db=args.redis_db)
-    site.set(RUN_HEARTBEAT_INTERVAL="5")
+    site.set(RUN_HEARTBEAT_INTERVAL="5", DATABASE_POOL_SIZE=str(0 if args.embedded else args.pool))
     try:
         run_benchmark(site, args)
     except KeyboardInterrupt:
@@ -101,8 +108,11 @@ def run_benchmark(site: "h.Site", args) -> None:
 
     web = site.web()
     site.set(SITE_URL=web.url)
-    site.worker(concurrency=1)
-    print(f"{toolchain.terraform_version()}; {resources} local cloud resources; {h.machine_note()}", flush=True)
+    worker = site.worker(concurrency=1)
+    SITE_PROCESSES.update({"web (uvicorn: state backend)": web.pid, "worker (Celery + Terraform + providers)": worker.pid,
+                           "local cloud service": site.cloud.process.pid})  # fmt: skip
+    pool = "SQLite" if args.embedded else f"DATABASE_POOL_SIZE={args.pool}"
+    print(f"{toolchain.terraform_version()}; {resources} local cloud resources; {pool}; {h.machine_note()}", flush=True)
 
     def hangar_deploy(operation: str = Operation.APPLY) -> dict:
         return deploy(project, user, operation)
@@ -114,18 +124,22 @@ def run_benchmark(site: "h.Site", args) -> None:
         wipe(site.cloud.client())  # an empty local cloud each time
         env = toolchain.terraform_env(workdir, localcloud_token=site.cloud.operator_token)
         binary = toolchain.terraform_binary()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_busy()
         terraform(env, workdir, binary, "init", "-input=false", "-no-color")
         middle = time.perf_counter()
         if plan_file:  # Hangar's steps: a saved plan, then applying exactly that plan
             terraform(env, workdir, binary, "plan", "-input=false", "-no-color", "-out=run.tfplan")
+            planned = time.perf_counter()
             terraform(env, workdir, binary, "apply", "-input=false", "-no-color", "run.tfplan")
         else:
             terraform(env, workdir, binary, "apply", "-auto-approve", "-input=false", "-no-color")
-        end = time.perf_counter()
+        end, cpu = time.perf_counter(), cpu_busy() - cpu
         shutil.rmtree(copy, ignore_errors=True)
         wipe(site.cloud.client())  # untimed: the Hangar side starts from an empty cloud too
-        return {"total": end - start, "init": middle - start, "apply": end - middle}
+        if plan_file:
+            return {"total": end - start, "cpu": cpu, "init": middle - start, "plan": planned - middle,
+                    "apply": end - planned}  # fmt: skip
+        return {"total": end - start, "cpu": cpu, "init": middle - start, "apply": end - middle}
 
     print("warming up (one untimed round of each side) …", flush=True)
     hangar_deploy()
@@ -194,6 +208,83 @@ def speculative_round(project, user, site: "h.Site", tables: int) -> None:
     print(f"upload → all {len(plans)} environments' speculative plans: {total:.2f}s (one worker process; {each})")
 
 
+class RunWakeups:
+    """Waits as the run page does: on Hangar's live wake-ups (Redis), not by polling the database, whose
+    queries would take CPU from the run being measured. Without Redis (--embedded) it polls every 10 ms."""
+
+    def __init__(self):
+        from django.conf import settings
+
+        self.pubsub = None
+        if settings.LIVE_REDIS_URL:
+            import redis
+
+            from deployments.live.wakeups import CHANNEL
+
+            self.pubsub = redis.Redis.from_url(settings.LIVE_REDIS_URL).pubsub(ignore_subscribe_messages=True)
+            self.pubsub.subscribe(CHANNEL)
+
+    def wait(self, run_id: int) -> None:
+        if self.pubsub is None:
+            time.sleep(0.01)
+            return
+        deadline = time.monotonic() + 1.0  # a lost wake-up costs a second, never the round
+        while (left := deadline - time.monotonic()) > 0:
+            message = self.pubsub.get_message(timeout=left)
+            if message and message["data"] == str(run_id).encode():
+                return
+
+    def close(self) -> None:
+        if self.pubsub is not None:
+            self.pubsub.close()
+
+
+SITE_PROCESSES: dict[str, int] = {}  # name → pid, filled once the processes run
+
+
+def _process_cpu(pid: int, *, children: bool) -> float:
+    """utime + stime of a process (+ its waited-for children: Terraform and providers, via the sandbox)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    used = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return used / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def cpu_by_process() -> dict[str, float]:
+    """CPU seconds used so far by each part of the site, and by PostgreSQL and this script."""
+    used = {}
+    for name, pid in SITE_PROCESSES.items():
+        tree = [pid, *_children(pid)]
+        used[name] = sum(_process_cpu(each, children=True) for each in tree)
+    postgres = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().split(" (", 1)[1].startswith("postgres)"):
+                postgres += _process_cpu(int(stat.parent.name), children=False)
+        except (OSError, IndexError):
+            continue
+    used["PostgreSQL"] = postgres
+    times = os.times()
+    used["this script"] = times.user + times.system
+    return used
+
+
+def cpu_busy() -> float:
+    """CPU seconds the whole machine has spent busy so far (every process, all cores), from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def terraform(env: dict, cwd: Path, binary: str, *args: str) -> None:
     result = subprocess.run([binary, *args], cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -210,7 +301,8 @@ def deploy(project, user, operation: str) -> dict:
     from deployments.runs.choices import FINAL_STATUSES, RunStatus
     from deployments.runs.models import LogLine, Run
 
-    start = time.time()
+    wakeups = RunWakeups()  # subscribed before the run exists, so no wake-up is missed
+    start, cpu, processes = time.time(), cpu_busy(), cpu_by_process()
     run = runs.run_start(
         project=project, environment="dev", target="local", version="1.0.0", operation=operation, user=user,
         confirm_destroy=operation == "destroy",
@@ -219,8 +311,10 @@ def deploy(project, user, operation: str) -> dict:
         status = Run.objects.filter(pk=run.pk).values_list("status", flat=True).get()
         if status in FINAL_STATUSES:
             break
-        time.sleep(0.01)
-    seen = time.time()
+        wakeups.wait(run.pk)
+    seen, cpu = time.time(), cpu_busy() - cpu
+    wakeups.close()
+    processes = {name: used - processes.get(name, 0.0) for name, used in cpu_by_process().items()}
     if status != RunStatus.SUCCEEDED:
         messages = "\n".join(LogLine.objects.filter(run=run).values_list("message", flat=True))
         sys.exit(f"run {run.pk} ended {status}:\n{messages[-3000:]}")
@@ -237,6 +331,8 @@ def deploy(project, user, operation: str) -> dict:
     apply_end = max((when for when in terraform_lines if when >= at["applying"]), default=at["applying"])
     return {
         "total": seen - start,
+        "cpu": cpu,
+        "cpu by process": processes,
         "queue pickup (DEPLOY → worker claims)": at["planning"] - start,
         "unpack + checks + credentials": prepared - at["planning"],
         "terraform init": init_end - prepared,
@@ -262,13 +358,23 @@ def report(hangar_rounds: list[dict], hand_rounds: list[dict], planned_rounds: l
     ):
         totals = [r["total"] for r in rounds]
         print(f"{label:44}{median(totals):>8.2f}s{min(totals):>8.2f}s{max(totals):>8.2f}s")
+    for label, rounds in (("Hangar", hangar_rounds), ("by hand: init + apply", hand_rounds),
+                          ("by hand: init + plan -out + apply plan", planned_rounds)):  # fmt: skip
+        print(f"{'  CPU, whole machine: ' + label:60}{median(r['cpu'] for r in rounds):>8.2f}s")
     print(f"{'  by hand: terraform init':44}{median(r['init'] for r in hand_rounds):>8.2f}s")
     print(f"{'  by hand: terraform apply -auto-approve':44}{median(r['apply'] for r in hand_rounds):>8.2f}s")
+    for step in ("init", "plan", "apply"):
+        label = f"  by hand with a plan file: terraform {step}"
+        print(f"{label:44}{median(r[step] for r in planned_rounds):>8.2f}s")
     print()
     print("Hangar's time, by phase (medians):")
     for phase in hangar_rounds[0]:
-        if phase != "total":
+        if phase not in ("total", "cpu", "cpu by process"):
             print(f"  {phase:42}{median(r[phase] for r in hangar_rounds):>8.2f}s")
+    print()
+    print("CPU seconds used during a Hangar deploy, by process (medians):")
+    for name in hangar_rounds[0]["cpu by process"]:
+        print(f"  {name:42}{median(r['cpu by process'][name] for r in hangar_rounds):>8.2f}s")
     print()
     print(f"{resources} resources, {len(hangar_rounds)} interleaved rounds")
     same_steps = hangar / median(r["total"] for r in planned_rounds)

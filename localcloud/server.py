@@ -29,6 +29,11 @@ DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8390
 class LocalCloudServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Terraform applies 10 resources at once by default, and every provider thread opens its own keep-alive
+    # connection. With socketserver's default backlog of 5, connections beyond it were dropped while the accept
+    # loop caught up, and the client's TCP stack retried them a second later: "Creation complete after 1s"
+    # for a table that takes milliseconds.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], store: Store, token_file: Path) -> None:
         super().__init__(address, Handler)

@@ -68,15 +68,18 @@ def speculative_execute(*, plan_id: int) -> None:
     try:
         with readonly_job(row=plan, prefix=USERNAME_PREFIX, deployment=plan.deployment, artifact=plan.artifact) as job:
             result = _plan(job)
-        SpeculativePlan.objects.filter(pk=plan.pk).update(status=SpeculativePlan.Status.SUCCEEDED, **result)
+        # Status and end time in one update: a reader never sees a finished plan without its end time.
+        SpeculativePlan.objects.filter(pk=plan.pk).update(
+            status=SpeculativePlan.Status.SUCCEEDED, finished_at=timezone.now(), **result
+        )
     except Exception as error:
         _fail(plan, failure_text(error, what="planning this version"))
-    finally:
-        SpeculativePlan.objects.filter(pk=plan.pk).update(finished_at=timezone.now())
 
 
 def _fail(plan: SpeculativePlan, error: str) -> None:
-    SpeculativePlan.objects.filter(pk=plan.pk).update(status=SpeculativePlan.Status.FAILED, error=error[-ERROR_TAIL:])
+    SpeculativePlan.objects.filter(pk=plan.pk).update(
+        status=SpeculativePlan.Status.FAILED, error=error[-ERROR_TAIL:], finished_at=timezone.now()
+    )
 
 
 def _plan(job: Job) -> dict:

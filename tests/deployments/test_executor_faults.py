@@ -15,14 +15,14 @@ pytestmark = [pytest.mark.terraform, pytest.mark.django_db(transaction=True)]
 def spawned(monkeypatch):
     """Every process group a step starts, in order."""
     groups: list[int] = []
-    real = executor._spawn
+    real = executor._popen
 
-    def spawn(*args, **kwargs):
+    def popen(*args, **kwargs):
         process = real(*args, **kwargs)
         groups.append(process.pid)
         return process
 
-    monkeypatch.setattr(executor, "_spawn", spawn)
+    monkeypatch.setattr(executor, "_popen", popen)
     return groups
 
 
@@ -42,7 +42,7 @@ def test_a_failure_storing_a_line_stops_terraform_before_the_run_ends(
     monkeypatch.setattr(RunLog, "store_many", store_many)
     run = run_here(project, lead, "0.1.0")
     assert run.status == RunStatus.FAILED
-    assert len(spawned) == 3  # init, plan, apply (show -json reads the saved plan in between)
+    assert len(spawned) == 4  # init, plan, show -json of the saved plan (beside the apply), apply
     assert process_group_alive(spawned[-1]) == [], "terraform apply is still running after its run ended"
 
 
