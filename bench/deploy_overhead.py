@@ -280,9 +280,10 @@ def cpu_by_process() -> dict[str, float]:
 
 def cpu_busy() -> float:
     """CPU seconds the whole machine has spent busy so far (every process, all cores), from /proc/stat."""
-    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle, iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq = (
+        int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]
+    )  # steal (a neighbour's use of this machine's host) is not ours
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def terraform(env: dict, cwd: Path, binary: str, *args: str) -> None:
