@@ -519,8 +519,9 @@ def _applies_at_once(run: Run, found: RunFindings) -> bool:
 
 
 def _apply_at_once(state: RunState, workdir: Path, env: dict[str, str], binary: str) -> None:
-    """Store the binary plan and apply it at once; `terraform show -json` of it runs meanwhile, on the other
-    core, and its review is stored when both are done (it cannot change the decision: nothing is destroyed)."""
+    """Store the binary plan and apply it at once. `terraform show -json` of it runs meanwhile, at low CPU
+    priority, and a thread stores its review as soon as it is read, while the apply goes on (the review
+    cannot change the decision: nothing is destroyed). The run ends once both are done."""
     run, found = state.run, state.findings
     data = _plan_file(workdir)
 
@@ -545,19 +546,36 @@ def _apply_at_once(state: RunState, workdir: Path, env: dict[str, str], binary: 
 
     saved = retrying(store_and_confirm)
     show = _spawn_quiet([binary, "show", "-json", PLAN_FILE], state, workdir, env)
+    review = threading.Thread(
+        target=_review_beside_apply, args=(state, workdir, saved, show), name=f"run-{run.pk}-review", daemon=True
+    )
+    review.start()
     try:
         _apply_saved(state, workdir, env, binary, fetch=False, saved=saved)
     except BaseException:
         show.finish(kill=True)
         raise
-    show.finish(kill=False)
+    finally:
+        review.join()
+
+
+def _review_beside_apply(state: RunState, workdir: Path, saved: SavedPlan, show: "_QuietCommand") -> None:
+    """Store the readable plan of a plan being applied, from `show -json` (a thread of its own: its failure is
+    said in the log and never fails the run, whose plan is applied either way)."""
     try:
-        plan_json = json.loads(show.output(limit=PLAN_JSON_MAX_BYTES))
-        _describe_plan(state, workdir, saved, plan_json)
-    except (ValueError, StepFailed) as error:
-        state.log.append(
-            f"The plan was applied, but Hangar could not read it for review: {error}", level="warn", type="hangar"
-        )
+        show.finish(kill=False)
+        _describe_plan(state, workdir, saved, json.loads(show.output(limit=PLAN_JSON_MAX_BYTES)))
+    except Exception as error:
+        if show.killed:
+            return  # the apply failed, and its error is the run's
+        if not isinstance(error, (ValueError, StepFailed)):
+            log.exception("run %s: reading the plan for review failed", state.run.pk)
+        with contextlib.suppress(Exception):
+            state.log.append(
+                f"The plan was applied, but Hangar could not read it for review: {error}", level="warn", type="hangar"
+            )
+    finally:
+        connection.close()  # this thread's own database connection
 
 
 def _plan_file(workdir: Path) -> bytes:
@@ -601,9 +619,11 @@ class _QuietCommand:
 
     def __init__(self, process: subprocess.Popen, out_path: Path):
         self.process, self.out_path = process, out_path
+        self.killed = False  # stopped because the step beside it failed: its output is no one's concern
 
     def finish(self, *, kill: bool) -> None:
         if kill and self.process.poll() is None:
+            self.killed = True
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()

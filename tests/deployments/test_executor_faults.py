@@ -169,3 +169,20 @@ def test_database_writes_are_retried_through_a_short_outage(run_here, upload, pr
     seqs = list(run.log_lines.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
     assert [t.status for t in run.transitions.all()][-4:] == ["planned", "confirmed", "applying", "succeeded"]
+
+
+def test_a_review_failing_beside_the_apply_is_said_and_does_not_fail_the_applied_run(
+    run_here, upload, project, lead, monkeypatch
+):
+    from deployments.runs.models import LogLine
+
+    upload(project, lead, "0.1.0", tables=["a"])
+
+    def broken_review(*args, **kwargs):
+        raise RuntimeError("the review broke")
+
+    monkeypatch.setattr(executor, "_describe_plan", broken_review)
+    run = run_here(project, lead, "0.1.0")  # dev applies automatically: the review runs beside the apply
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    warnings = LogLine.objects.filter(run=run, level="warn").values_list("message", flat=True)
+    assert "The plan was applied, but Hangar could not read it for review: the review broke" in list(warnings)
