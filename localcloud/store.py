@@ -110,6 +110,18 @@ class Store:
         finally:
             conn.close()
 
+    def read_one(self, sql: str, params: tuple = ()) -> tuple | None:
+        """The first row of one read statement, on a connection this thread keeps open.
+
+        For what every request reads first (its token): opening a connection costs more than the lookup.
+        One statement in autocommit mode is its own transaction, and under WAL it sees every commit made
+        before it, so a token revoked a moment ago is refused."""
+        local = self.__dict__.setdefault("_readers", threading.local())
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = connect_sqlite(self.db_path)
+        return conn.execute(sql, params).fetchone()
+
     # -- places ---------------------------------------------------------------
     def project_dir(self, project: str) -> Path:
         validation.project_id(project)  # also keeps the path inside the root

@@ -177,11 +177,10 @@ def authenticate(store: Store, operator_token: str, header: str | None) -> Princ
         raise Unauthenticated("UNAUTHENTICATED: no token; send Authorization: Bearer <token>")
     if hmac.compare_digest(presented.encode(), operator_token.encode()):
         return Principal(OPERATOR, None)
-    with store.session() as conn:
-        row = conn.execute(
-            "SELECT id, principal, projects, expires_at, revoked_at, read_only FROM tokens WHERE token_hash = ?",
-            (token_hash(presented),),
-        ).fetchone()
+    row = store.read_one(
+        "SELECT id, principal, projects, expires_at, revoked_at, read_only FROM tokens WHERE token_hash = ?",
+        (token_hash(presented),),
+    )
     if row is None:
         raise Unauthenticated("UNAUTHENTICATED: unknown token (not issued by this local cloud, or long expired)")
     token_id, principal, projects, expires_at, revoked_at, read_only = row
